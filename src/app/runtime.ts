@@ -1,0 +1,105 @@
+import type { Logger } from 'pino';
+import type { ParsedConfigs } from '../config/strategy-config.js';
+import type { ServiceConfig } from '../config/service-config.js';
+import { logWriterOf } from '../logging/logger.js';
+import { createMetrics, type MetricSources } from '../status/metrics.js';
+import { StatusServer } from '../status/status-server.js';
+import { StrategyRegistry } from '../strategies/registry.js';
+import { Supervisor, type StartReport } from '../supervision/supervisor.js';
+import { resolveWorkerEntry } from '../supervision/worker-entry.js';
+
+export interface Runtime {
+  readonly registry: StrategyRegistry;
+  readonly supervisor: Supervisor;
+  readonly report: StartReport;
+  /** the status server's port, when one runs */
+  readonly statusPort: number | undefined;
+  /** Stop the status server and the threads (each thread gets `deadlineMs`, default shutdown.deadlineMs). */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  config: ServiceConfig;
+  configs: ParsedConfigs;
+  logger: Logger;
+  /** extra sections for /status (pipeline counters, input progress, ...) */
+  statusExtra?: () => Record<string, unknown>;
+  /** readiness beyond "every strategy started" (a consumer's assignment) */
+  ready?: () => boolean;
+  /** the pipeline's, consumer's and producer's counters for /metrics */
+  metrics?: Omit<MetricSources, 'status' | 'ready'>;
+}
+
+/**
+ * The composition shared by every command that runs strategies: registry,
+ * supervisor and threads, status server. Configuration entries that failed
+ * validation are logged with what and where, and the rest start.
+ */
+export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
+  const { config, logger } = o;
+  for (const err of o.configs.errors) logger.error({ code: err.code, details: err.details }, err.message);
+  const registry = await StrategyRegistry.create(config.strategyModules, config.baseDir);
+  const supervisor = new Supervisor({
+    registry,
+    modules: config.strategyModules,
+    baseDir: config.baseDir,
+    ...(config.pool.size === null ? {} : { poolSize: config.pool.size }),
+    ...(config.pool.maxHeapMb === null ? {} : { maxHeapMb: config.pool.maxHeapMb }),
+    heartbeatIntervalMs: config.pool.heartbeatIntervalMs,
+    controlTimeoutMs: config.pool.controlTimeoutMs,
+    initialCash: config.portfolio.initialCash,
+    supervision: config.supervision,
+    logLevel: config.log.level,
+    logger,
+    writeLog: logWriterOf(logger),
+    workerFile: resolveWorkerEntry(),
+  });
+  const startedAt = Date.now();
+  let status: StatusServer | undefined;
+  let statusPort: number | undefined;
+  try {
+    const report = await supervisor.start(o.configs.configs);
+    const ready = (): boolean =>
+      supervisor.state === 'running' && supervisor.threads.every((t) => t.state === 'ready') && (o.ready?.() ?? true);
+    if (config.status.port !== null) {
+      const registry = createMetrics({ ...o.metrics, status: () => supervisor.status(), ready });
+      status = new StatusServer(
+        {
+          status: async () => ({
+            service: 'strategy-runner',
+            pid: process.pid,
+            uptime_s: Math.round((Date.now() - startedAt) / 1000),
+            ...(await supervisor.status()),
+            config_errors: o.configs.errors.map((e) => ({ code: e.code, error: e.message })),
+            ...(o.statusExtra?.() ?? {}),
+          }),
+          healthy: () => supervisor.state === 'running',
+          ready,
+          metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+          controlToken: config.status.controlToken,
+          control: {
+            restart: (id) => supervisor.restartStrategy(id),
+            resume: (id) => supervisor.resumeStrategy(id),
+            state: (id) => supervisor.strategyState(id),
+          },
+        },
+        logger,
+      );
+      statusPort = (await status.listen(config.status.port, config.status.host)).port;
+    }
+    return {
+      registry,
+      supervisor,
+      report,
+      statusPort,
+      close: async (deadlineMs = config.shutdown.deadlineMs) => {
+        await status?.close();
+        await supervisor.stop(deadlineMs);
+      },
+    };
+  } catch (err) {
+    await status?.close();
+    await supervisor.stop(config.shutdown.deadlineMs);
+    throw err;
+  }
+}

@@ -1,0 +1,348 @@
+import type { Logger } from 'pino';
+import type { Sql } from 'postgres';
+import type { ServiceConfig } from '../config/service-config.js';
+import { RunnerError } from '../errors.js';
+import { FileConfigSource } from '../io/file-config-source.js';
+import type { ConfigSource } from '../io/interfaces.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import { KafkaInput } from '../transport/kafka/kafka-input.js';
+import { signalTopic } from '../transport/kafka/kafka-config.js';
+import { KafkaSignalSink } from '../transport/kafka/kafka-signal-sink.js';
+import { connectPostgres, probe, redactUrl } from '../transport/postgres/connect.js';
+import { PostgresConfigSource } from '../transport/postgres/postgres-config-source.js';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { writeConfigCache } from '../io/config-cache.js';
+import { startRuntime, type Runtime } from './runtime.js';
+import type { ParsedConfigs } from '../config/strategy-config.js';
+import { FileConfigWatcher } from '../io/file-config-watcher.js';
+import { ConfigChangeListener } from '../transport/postgres/config-listener.js';
+
+/**
+ * Lifecycle of the live service:
+ *   created → starting → running → stopping → stopped
+ *   starting | running → failed (a fatal error: the process should exit non-zero)
+ */
+export type ServiceState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+/**
+ * `strategy-runner run`: strategy configurations from PostgreSQL (or a file),
+ * ticks and fills from Kafka, signals to Kafka, offsets committed only after
+ * the signals they produced are acknowledged.
+ */
+export class Service {
+  readonly #c: ServiceConfig;
+  readonly #log: Logger;
+  #state: ServiceState = 'created';
+  #sql: Sql | undefined;
+  #source: ConfigSource | undefined;
+  #sink: KafkaSignalSink | undefined;
+  #input: KafkaInput | undefined;
+  #runtime: Runtime | undefined;
+  #pipeline: Pipeline | undefined;
+  #pipelineRun: Promise<unknown> | undefined;
+  #watcher: ConfigChangeListener | FileConfigWatcher | undefined;
+  #startedFromCache = false;
+  #starting: Promise<void> | undefined;
+  #stopRequested = false;
+  #stopping: Promise<number> | undefined;
+  #fatal: unknown;
+  #done!: (code: number) => void;
+  /** Resolves with the exit code once the service has stopped, on request or after a fatal error. */
+  readonly finished: Promise<number> = new Promise((resolve) => (this.#done = resolve));
+
+  constructor(config: ServiceConfig, logger: Logger) {
+    this.#c = config;
+    this.#log = logger;
+  }
+
+  get state(): ServiceState {
+    return this.#state;
+  }
+
+  get statusPort(): number | undefined {
+    return this.#runtime?.statusPort;
+  }
+
+  get runtime(): Runtime | undefined {
+    return this.#runtime;
+  }
+
+  /**
+   * Start everything, in order. A stop() requested meanwhile ends the start
+   * at the next step (start() then resolves; `finished` gives exit code 0).
+   */
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new RunnerError('SUPERVISOR_STATE', `Service.start() in state ${this.#state}`);
+    this.#state = 'starting';
+    this.#starting = this.#start();
+    try {
+      await this.#starting;
+      if (this.#stopRequested) return;
+      this.#state = 'running';
+      this.#log.info({ status_port: this.statusPort ?? null }, 'strategy-runner running');
+    } catch (err) {
+      if (this.#stopRequested) return; // the stop interrupted the start: not a failure
+      this.#fatal = err;
+      this.#state = 'failed';
+      await this.stop();
+      throw err;
+    }
+  }
+
+  /** Between start-up steps: give up when a stop was requested. */
+  #checkpoint(): void {
+    if (this.#stopRequested) throw new RunnerError('SUPERVISOR_STATE', 'start-up interrupted by a stop request');
+  }
+
+  async #start(): Promise<void> {
+    const c = this.#c;
+    this.#source = await this.#configSource();
+    const configs = await this.#initialConfigs(this.#source);
+    this.#checkpoint();
+    this.#log.info({ source: this.#source.name, configs: configs.configs.length, invalid: configs.errors.length }, 'strategy configurations loaded');
+
+    this.#sink = new KafkaSignalSink(c.kafka, this.#log);
+    const sink = this.#sink;
+    this.#input = new KafkaInput({ config: c.kafka, logger: this.#log, deadLetter: (d) => sink.deadLetter(d) });
+    const input = this.#input;
+    const brokers = new Set(configs.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
+
+    let pipeline: Pipeline | undefined;
+    this.#runtime = await startRuntime({
+      config: c,
+      configs,
+      logger: this.#log,
+      statusExtra: () => ({ consumer: input.status(), producer: sink.status(), pipeline: pipeline?.counters ?? null, service_state: this.#state }),
+      ready: () => this.#state === 'running' && input.ready() && sink.connected && sink.healthy(),
+      metrics: {
+        pipeline: () => pipeline?.counters,
+        consumer: () => ({ lag: input.lag(), badTicks: input.counters.badTicks, badFills: input.counters.badFills }),
+        producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered }),
+      },
+    });
+    this.#checkpoint();
+    // The threads and the status server are up: /readyz says "not ready" while the broker is away.
+    await this.#untilKafka(async () => {
+      await sink.connect();
+      await input.checkTopics([c.kafka.topics.ticks, c.kafka.topics.fills, c.kafka.topics.deadLetter, ...[...brokers].map((b) => signalTopic(c.kafka, b))], c.kafka.createTopics);
+    });
+    pipeline = new Pipeline({
+      supervisor: this.#runtime.supervisor,
+      sink,
+      logger: this.#log,
+      maxInFlightRounds: c.dispatch.maxInFlightRounds,
+      maxPendingDeliveries: c.kafka.producer.maxPendingRounds,
+      mode: 'streaming',
+    });
+    this.#checkpoint();
+    this.#pipeline = pipeline;
+    this.#pipelineRun = pipeline.run(input.events()).then(
+      () => undefined,
+      (err: unknown) => {
+        this.#log.fatal({ err }, 'pipeline failed; stopping without committing past the failure');
+        this.#fatal ??= err;
+        void this.stop();
+      },
+    );
+    await input.start();
+    this.#checkpoint();
+    if (c.strategies.watch) await this.#watchConfigs();
+  }
+
+  /** Re-read the strategy configurations now (SIGHUP). */
+  reload(): void {
+    const w = this.#watcher;
+    if (w instanceof ConfigChangeListener) w.requestReload('notify');
+    else if (w instanceof FileConfigWatcher) w.requestReload('sighup');
+    else this.#log.info('reload requested, but configuration watching is off (strategies.watch)');
+  }
+
+  /** Retry a Kafka step with back-off (1 s doubling to 30 s) until it succeeds or the service stops; a missing topic is final. */
+  async #untilKafka(step: () => Promise<void>): Promise<void> {
+    for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(30_000, delay * 2)) {
+      try {
+        await step();
+        return;
+      } catch (err) {
+        if (err instanceof RunnerError && err.code === 'KAFKA_TOPIC_MISSING') throw err;
+        if (this.#stopRequested) throw new RunnerError('KAFKA_UNAVAILABLE', `broker unreachable and the service is stopping: ${(err as Error).message}`, { cause: err });
+        this.#log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message, brokers: this.#c.kafka.brokers }, 'Kafka unreachable; retrying');
+        await this.#sleep(delay);
+      }
+    }
+  }
+
+  /** A sleep that ends early when the service is asked to stop. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      const wake = this.#wakeSleepers;
+      function done(): void {
+        clearTimeout(t);
+        wake.delete(done);
+        resolve();
+      }
+      wake.add(done);
+    });
+  }
+
+  readonly #wakeSleepers = new Set<() => void>();
+
+  /** Apply configuration changes while running (hot reload). */
+  async #watchConfigs(): Promise<void> {
+    const runtime = this.#runtime!;
+    const source = this.#source!;
+    const apply = async (parsed: ParsedConfigs, reason: string): Promise<void> => {
+      if (this.#state !== 'running' && this.#state !== 'starting') return;
+      for (const err of parsed.errors) this.#log.error({ code: err.code, details: err.details }, err.message);
+      // Signals of a new broker need their topic before the strategy starts emitting.
+      const brokers = new Set(parsed.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
+      await this.#input?.checkTopics([...brokers].map((b) => signalTopic(this.#c.kafka, b)), this.#c.kafka.createTopics);
+      const report = await runtime.supervisor.applyConfigs(parsed.configs);
+      if (report.added.length + report.removed.length + report.changed.length + report.rejected.length > 0) {
+        this.#log.info({ reason, ...report }, 'configuration reloaded');
+      }
+    };
+    if (this.#sql !== undefined) {
+      const listener = new ConfigChangeListener(this.#sql, () => this.#load(source), apply, {
+        logger: this.#log,
+        // Started from the cache: re-read often until PostgreSQL answers (the listener also reloads when LISTEN comes back).
+        intervalMs: this.#startedFromCache ? Math.min(5000, this.#c.strategies.reloadIntervalMs || 5000) : this.#c.strategies.reloadIntervalMs,
+      });
+      await listener.start();
+      this.#watcher = listener;
+      // Anything changed between the first load and LISTEN.
+      listener.requestReload('reconnect');
+    } else if (source instanceof FileConfigSource) {
+      const watcher = new FileConfigWatcher(source.path, apply, { logger: this.#log });
+      await watcher.start();
+      this.#watcher = watcher;
+      watcher.requestReload('file-change');
+    }
+  }
+
+  async #configSource(): Promise<ConfigSource> {
+    const c = this.#c;
+    if (c.strategies.source === 'file') return new FileConfigSource(resolve(c.baseDir, c.strategies.file!));
+    const url = c.postgres.url;
+    if (url === null) {
+      throw new RunnerError('CONFIG_INVALID', 'strategies come from PostgreSQL but no database is configured: set DATABASE_URL or postgres.url (or strategies.source "file")');
+    }
+    this.#sql = connectPostgres({ ...c.postgres, url }, this.#log);
+    return new PostgresConfigSource(this.#sql);
+  }
+
+  #cachePath(): string | undefined {
+    const f = this.#c.strategies.cacheFile;
+    return f === null ? undefined : resolve(this.#c.baseDir, f);
+  }
+
+  /** Load from the source and keep a copy in the cache file (PostgreSQL only). */
+  async #load(source: ConfigSource): Promise<ParsedConfigs> {
+    const parsed = await source.load();
+    const cache = this.#cachePath();
+    if (cache !== undefined && source instanceof PostgresConfigSource) {
+      try {
+        writeConfigCache(cache, parsed);
+      } catch (err) {
+        this.#log.warn({ err, path: cache }, 'could not write the configuration cache file');
+      }
+    }
+    return parsed;
+  }
+
+  /**
+   * The configurations to start with. PostgreSQL unreachable: retry with
+   * back-off (1 s doubling to 30 s), logging each attempt; once
+   * fallbackAfterMs has passed and a cache file exists, start from it (the
+   * listener switches to the table when it answers again).
+   */
+  async #initialConfigs(source: ConfigSource): Promise<ParsedConfigs> {
+    if (!(source instanceof PostgresConfigSource)) return source.load();
+    const t0 = Date.now();
+    const cache = this.#cachePath();
+    for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(30_000, delay * 2)) {
+      try {
+        await probe(this.#sql!);
+        return await this.#load(source);
+      } catch (err) {
+        const waited = Date.now() - t0;
+        this.#log.warn(
+          { attempt, waited_ms: waited, retry_in_ms: delay, err: (err as Error).message, database: redactUrl(this.#c.postgres.url ?? '') },
+          'PostgreSQL unreachable: strategy configurations cannot be read yet; retrying',
+        );
+        if (cache !== undefined && waited >= this.#c.strategies.fallbackAfterMs && existsSync(cache)) {
+          this.#log.warn({ path: cache }, 'starting from the last known configurations (cache file) until PostgreSQL answers');
+          this.#startedFromCache = true;
+          return new FileConfigSource(cache).load();
+        }
+        if (this.#stopRequested) throw new RunnerError('DATABASE_UNAVAILABLE', `PostgreSQL unreachable and the service is stopping: ${(err as Error).message}`, { cause: err });
+        await this.#sleep(delay);
+      }
+    }
+  }
+
+  /**
+   * Stop fetching, let the threads finish what they hold, deliver every
+   * pending signal, commit, close. Resolves with the exit code: 0 after a
+   * clean stop within the deadline, 1 after a fatal error or a missed deadline.
+   * Idempotent.
+   */
+  stop(): Promise<number> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<number> {
+    this.#stopRequested = true;
+    for (const wake of [...this.#wakeSleepers]) wake();
+    if (this.#state !== 'failed') this.#state = 'stopping';
+    // One deadline for the whole stop; each step gets what is left of it.
+    const end = Date.now() + this.#c.shutdown.deadlineMs;
+    const remaining = (): number => Math.max(0, end - Date.now());
+    let timedOut = false;
+    const step = async (what: string, fn: () => Promise<unknown> | undefined): Promise<void> => {
+      try {
+        const p = fn();
+        if (p === undefined) return;
+        const r = await withDeadline(p.then(() => DONE), remaining());
+        if (r !== DONE) {
+          timedOut = true;
+          this.#log.warn({ step: what, deadline_ms: this.#c.shutdown.deadlineMs }, 'shutdown step did not finish within the deadline');
+        }
+      } catch (err) {
+        this.#log.warn({ err, step: what }, 'shutdown step failed');
+      }
+    };
+    // A start still under way stops at its next step (the stop request is its
+    // checkpoint); stopping the input first ends its waits (orders.filled, warm-up).
+    await step('stop fetching', () => this.#input?.stop());
+    await step('interrupt start-up', () => this.#starting?.catch(() => undefined));
+    await step('stop watching configurations', () => this.#watcher?.stop());
+    await step('drain pipeline', () => this.#pipelineRun);
+    await step('commit and close consumer', () => this.#input?.close());
+    await step('close producer', () => this.#sink?.close());
+    await step('stop threads', () => this.#runtime?.close(Math.max(100, remaining())));
+    await step('close database', () => this.#sql?.end({ timeout: Math.max(1, Math.floor(remaining() / 1000)) }));
+    const code = this.#fatal !== undefined || timedOut ? 1 : 0;
+    if (this.#state !== 'failed') this.#state = this.#fatal === undefined ? 'stopped' : 'failed';
+    this.#log.info({ exit_code: code, timed_out: timedOut, counters: this.#pipeline?.counters ?? null }, 'strategy-runner stopped');
+    this.#done(code);
+    return code;
+  }
+}
+
+const DONE = Symbol('done');
+
+async function withDeadline<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, t]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,20 @@
+/** strategy-runner as a library: the SDK, the message types, and the runtime pieces for embedding and tests. */
+export * from './strategies/sdk/index.js';
+export { StrategyRegistry, type ResolvedStrategy } from './strategies/registry.js';
+export { BUILTIN_STRATEGIES, SimpleMomentumStrategy, MeanReversionStrategy } from './strategies/builtin/index.js';
+export { TickWireSchema, decodeTick, decodeTickValue } from './domain/tick.js';
+export { FillWireSchema, decodeFill, decodeFillValue } from './domain/fill.js';
+export { SignalSchema, signalId, type Signal } from './domain/signal.js';
+export { applyFill, emptyPortfolio } from './domain/portfolio.js';
+export { StrategyConfigSchema, parseStrategyConfigs, type StrategyConfig } from './config/strategy-config.js';
+export { ServiceConfigSchema, parseServiceConfig, loadServiceConfig, type ServiceConfig } from './config/service-config.js';
+export { Supervisor, type RoundResult, type StartReport, type SupervisorStatus } from './supervision/supervisor.js';
+export { Pipeline } from './pipeline/pipeline.js';
+export { startRuntime, type Runtime } from './app/runtime.js';
+export type { TickSource, FillSource, SignalSink, ConfigSource, InputEvent, TickBatch } from './io/interfaces.js';
+export { FileTickSource } from './io/file-tick-source.js';
+export { FileFillSource } from './io/file-fill-source.js';
+export { FileConfigSource } from './io/file-config-source.js';
+export { JsonlSignalSink } from './io/jsonl-signal-sink.js';
+export { MemoryTickSource, MemoryFillSource, MemorySignalSink, MemoryConfigSource } from './io/memory.js';
+export { RunnerError, ERROR_CODES, type ErrorCode } from './errors.js';

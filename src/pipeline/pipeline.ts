@@ -1,0 +1,308 @@
+import type { Logger } from 'pino';
+import type { Signal } from '../domain/signal.js';
+import type { Tick } from '../domain/tick.js';
+import type { InputEvent, SignalSink } from '../io/interfaces.js';
+import type { RoundResult, Supervisor } from '../supervision/supervisor.js';
+
+export interface PipelineOptions {
+  supervisor: Supervisor;
+  sink: SignalSink;
+  logger: Logger;
+  /**
+   * Dispatch rounds in flight at once. More overlaps the main thread's
+   * routing with the threads' work; fewer bounds memory and latency.
+   */
+  maxInFlightRounds?: number;
+  /**
+   * Rounds handed to the sink and not yet acknowledged (Kafka delivery
+   * reports). The sink is not awaited round by round, or the broker's round
+   * trip would bound throughput; this bounds memory instead.
+   */
+  maxPendingDeliveries?: number;
+  /**
+   * `ordered` (replay, the default): each round's signals are merged across
+   * threads and written in tick → strategy id → emission order; a slow
+   * strategy slows the run. `streaming` (live): each thread's part of a round
+   * is written as soon as it is ready, a saturated thread's ticks are
+   * conflated, and no slow strategy holds the consumer back; a round counts
+   * as delivered when every part of it is acknowledged.
+   */
+  mode?: 'ordered' | 'streaming';
+}
+
+interface StreamingRound {
+  remaining: number;
+  onDelivered: (() => void) | undefined;
+}
+
+export interface PipelineCounters {
+  ticks: number;
+  /** of which re-read after a restart to rebuild state (no signals emitted) */
+  warmupTicks: number;
+  rounds: number;
+  signals: number;
+  /** signals the sink has acknowledged */
+  signalsDelivered: number;
+  tickErrors: number;
+  unroutedTicks: number;
+  fillsApplied: number;
+  fillsDuplicate: number;
+  fillsUnknownStrategy: number;
+  signalsByStrategy: Record<string, number>;
+  errorsByStrategy: Record<string, number>;
+}
+
+interface InFlight {
+  settled: boolean;
+  result: RoundResult | undefined;
+  error: unknown;
+  onDelivered: (() => void) | undefined;
+}
+
+interface PendingDelivery {
+  done: boolean;
+  signals: number;
+  onDelivered: (() => void) | undefined;
+}
+
+/**
+ * Pulls input events, dispatches tick batches through the supervisor with
+ * several rounds in flight, and hands each round's signals to the sink in
+ * round order, so the output order is deterministic whatever the thread
+ * timing. A batch's `onDelivered` runs once the sink has acknowledged its
+ * signals and those of every earlier batch: the Kafka input commits offsets
+ * there, which is what makes the delivery at-least-once.
+ * Fills are applied between rounds, in input order.
+ */
+export class Pipeline {
+  readonly #o: PipelineOptions;
+  readonly #maxRounds: number;
+  readonly #maxPending: number;
+  readonly #inflight: InFlight[] = [];
+  readonly #pending: PendingDelivery[] = [];
+  #waiters: (() => void)[] = [];
+  #failure: unknown;
+  readonly counters: PipelineCounters = {
+    ticks: 0,
+    warmupTicks: 0,
+    rounds: 0,
+    signals: 0,
+    signalsDelivered: 0,
+    tickErrors: 0,
+    unroutedTicks: 0,
+    fillsApplied: 0,
+    fillsDuplicate: 0,
+    fillsUnknownStrategy: 0,
+    signalsByStrategy: {},
+    errorsByStrategy: {},
+  };
+  #stopRequested = false;
+  readonly #streaming: StreamingRound[] = [];
+
+  constructor(options: PipelineOptions) {
+    this.#o = options;
+    this.#maxRounds = Math.max(1, options.maxInFlightRounds ?? 4);
+    this.#maxPending = Math.max(1, options.maxPendingDeliveries ?? 64);
+    if (options.mode === 'streaming') {
+      options.supervisor.onLateSignals((signals) => this.#write(signals, undefined));
+    }
+  }
+
+  /** Stop pulling input after the current event; what is in flight is still delivered. */
+  requestStop(): void {
+    this.#stopRequested = true;
+  }
+
+  /** Rounds handed to the sink and not yet acknowledged. */
+  get pendingDeliveries(): number {
+    return this.#pending.length;
+  }
+
+  /** Dispatch rounds whose results have not been collected (ordered) or acknowledged (streaming) yet. */
+  get roundsInFlight(): number {
+    return this.#inflight.length + this.#streaming.length;
+  }
+
+  async run(events: AsyncIterable<InputEvent>): Promise<PipelineCounters> {
+    const { supervisor } = this.#o;
+    for await (const ev of events) {
+      this.#throwIfFailed();
+      if (ev.kind === 'ticks') {
+        this.counters.ticks += ev.ticks.length;
+        this.counters.rounds++;
+        if (ev.warmup === true) this.counters.warmupTicks += ev.ticks.length;
+        if (this.#o.mode === 'streaming') {
+          const wait = supervisor.capacity();
+          if (wait !== undefined) await wait;
+          this.#dispatchStreaming(ev.ticks, ev.warmup !== true, ev.onDelivered);
+          await this.#waitFor(() => this.#streaming.length < this.#maxPending);
+          if (this.#stopRequested) break;
+          continue;
+        }
+        const entry: InFlight = { settled: false, result: undefined, error: undefined, onDelivered: ev.onDelivered };
+        this.#inflight.push(entry);
+        supervisor.dispatch(ev.ticks, { emit: ev.warmup !== true }).then(
+          (r) => {
+            entry.settled = true;
+            entry.result = r;
+            this.#pump();
+          },
+          (err: unknown) => {
+            entry.settled = true;
+            entry.error = err;
+            this.#pump();
+          },
+        );
+        await this.#waitFor(() => this.#inflight.length < this.#maxRounds && this.#pending.length < this.#maxPending);
+      } else {
+        const outcome = supervisor.applyFill(ev.fill);
+        if (outcome === 'applied') this.counters.fillsApplied++;
+        else if (outcome === 'duplicate') this.counters.fillsDuplicate++;
+        else {
+          this.counters.fillsUnknownStrategy++;
+          this.#o.logger.warn({ fill_id: ev.fill.fill_id, strategy_id: ev.fill.strategy_id }, 'fill for a strategy that is not running; kept in its portfolio');
+        }
+      }
+      if (this.#stopRequested) break;
+    }
+    await this.#waitFor(() => this.#inflight.length === 0 && this.#pending.length === 0 && this.#streaming.length === 0 && this.#lateWrites === 0);
+    this.#throwIfFailed();
+    await this.#o.sink.flush();
+    return this.counters;
+  }
+
+  #lateWrites = 0;
+
+  /** Streaming: each thread's part goes to the sink when ready; the round is delivered when all parts are acknowledged. */
+  #dispatchStreaming(ticks: readonly Tick[], emit: boolean, onDelivered: (() => void) | undefined): void {
+    const { parts, unrouted } = this.#o.supervisor.dispatchParts(ticks, { emit });
+    this.counters.unroutedTicks += unrouted;
+    const round: StreamingRound = { remaining: parts.length, onDelivered };
+    this.#streaming.push(round);
+    if (parts.length === 0) this.#settleStreaming();
+    for (const part of parts) {
+      part.then(
+        (r) => {
+          this.#count(r);
+          this.#write(r.signals, () => {
+            round.remaining--;
+            if (round.remaining === 0) this.#settleStreaming();
+          });
+        },
+        (err: unknown) => {
+          this.#failure ??= err;
+          this.#wake();
+        },
+      );
+    }
+  }
+
+  /** Hand signals to the sink; `done` runs on acknowledgement. */
+  #write(signals: readonly Signal[], done: (() => void) | undefined): void {
+    if (done === undefined) {
+      // Late signals (conflated ticks): delivered, but no round waits for them.
+      this.counters.signals += signals.length;
+      for (const s of signals) this.counters.signalsByStrategy[s.strategy_id] = (this.counters.signalsByStrategy[s.strategy_id] ?? 0) + 1;
+      this.#lateWrites++;
+    }
+    let written: Promise<void>;
+    try {
+      written = this.#o.sink.write(signals);
+    } catch (err) {
+      written = Promise.reject(err);
+    }
+    written.then(
+      () => {
+        this.counters.signalsDelivered += signals.length;
+        if (done === undefined) this.#lateWrites--;
+        done?.();
+        this.#wake();
+      },
+      (err: unknown) => {
+        this.#failure ??= err;
+        this.#wake();
+      },
+    );
+  }
+
+  #settleStreaming(): void {
+    while (this.#failure === undefined && this.#streaming.length > 0 && this.#streaming[0]!.remaining === 0) {
+      this.#streaming.shift()!.onDelivered?.();
+    }
+    this.#wake();
+  }
+
+  #count(r: RoundResult): void {
+    const c = this.counters;
+    c.signals += r.signals.length;
+    c.tickErrors += r.errors.length;
+    c.unroutedTicks += r.unrouted;
+    for (const s of r.signals) c.signalsByStrategy[s.strategy_id] = (c.signalsByStrategy[s.strategy_id] ?? 0) + 1;
+    for (const e of r.errors) c.errorsByStrategy[e.strategyId] = (c.errorsByStrategy[e.strategyId] ?? 0) + 1;
+  }
+
+  /**
+   * Hand every completed round at the head of the window to the sink, in
+   * round order, as soon as it completes: a live stream must not wait for
+   * the next input to release the signals of the last one.
+   */
+  #pump(): void {
+    while (this.#failure === undefined && this.#inflight.length > 0 && this.#inflight[0]!.settled) {
+      const f = this.#inflight.shift()!;
+      if (f.error !== undefined) {
+        this.#failure = f.error;
+        break;
+      }
+      const r = f.result!;
+      this.#count(r);
+
+      const entry: PendingDelivery = { done: false, signals: r.signals.length, onDelivered: f.onDelivered };
+      this.#pending.push(entry);
+      let written: Promise<void>;
+      try {
+        written = this.#o.sink.write(r.signals);
+      } catch (err) {
+        written = Promise.reject(err);
+      }
+      written.then(
+        () => {
+          entry.done = true;
+          this.#settle();
+        },
+        (err: unknown) => {
+          this.#failure ??= err;
+          this.#settle();
+        },
+      );
+    }
+    this.#wake();
+  }
+
+  /** Acknowledge, in order, every delivered round at the head; stop at the first that is not. */
+  #settle(): void {
+    while (this.#failure === undefined && this.#pending.length > 0 && this.#pending[0]!.done) {
+      const e = this.#pending.shift()!;
+      this.counters.signalsDelivered += e.signals;
+      e.onDelivered?.();
+    }
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of w) resolve();
+  }
+
+  /** Wait until cond() holds or the pipeline failed (then throw). */
+  async #waitFor(cond: () => boolean): Promise<void> {
+    while (this.#failure === undefined && !cond()) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    this.#throwIfFailed();
+  }
+
+  #throwIfFailed(): void {
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * The protocol between the supervisor (main thread) and a strategy thread.
+ *
+ * Two MessagePorts per thread:
+ *  - the data port carries the hot path, as plain structured-clone messages,
+ *    batched (one message per thread per dispatch round, never one per tick);
+ *  - the control port carries rare calls (init, start, stop, health,
+ *    shutdown) through comlink, whose per-call promise is fine there.
+ * Messages on one port keep their order, so a fill sent after a tick batch is
+ * applied after that batch. Errors cross as data (SerializedError) and are
+ * rebuilt on the other side.
+ */
+import type { SerializedError } from '../errors.js';
+import type { Fill } from '../domain/fill.js';
+import type { PortfolioView } from '../domain/portfolio.js';
+import type { Signal } from '../domain/signal.js';
+import type { Tick } from '../domain/tick.js';
+import type { StrategyConfig } from '../config/strategy-config.js';
+
+/** Bumped on any incompatible change; checked by init(). */
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------- data port: main → thread
+
+/**
+ * A batch of ticks for one thread. `routes` is flat: for tick i, a count n
+ * followed by the n local slot numbers that want it.
+ */
+export interface TickBatchMessage {
+  readonly t: 'ticks';
+  readonly batch: number;
+  readonly ticks: readonly Tick[];
+  readonly routes: readonly number[];
+  /** re-warming a restarted strategy: run onTick, build no signals */
+  readonly warmup?: boolean;
+}
+
+/** A fill for one strategy, with the portfolio the supervisor computed after applying it. */
+export interface FillMessage {
+  readonly t: 'fill';
+  readonly slot: number;
+  readonly fill: Fill;
+  readonly portfolio: PortfolioView;
+}
+
+/** The strategy's current portfolio, after a restart (fills may have arrived while it was starting). */
+export interface PortfolioMessage {
+  readonly t: 'portfolio';
+  readonly slot: number;
+  readonly portfolio: PortfolioView;
+}
+
+export type DataInput = TickBatchMessage | FillMessage | PortfolioMessage;
+
+// ---------------------------------------------------------------- data port: thread → main
+
+/** A signal with its place in the batch, so the supervisor can order signals across threads. */
+export interface EmittedSignal {
+  /** index of the tick within the batch */
+  readonly i: number;
+  readonly signal: Signal;
+}
+
+export interface TickError {
+  readonly i: number;
+  readonly slot: number;
+  readonly error: SerializedError;
+  /** the strategy's errors in a row, this one included (the restart policy reads it) */
+  readonly consecutive: number;
+}
+
+export interface BatchResultMessage {
+  readonly t: 'result';
+  readonly batch: number;
+  /** in tick order, then slot order within a tick, then emission order */
+  readonly signals: readonly EmittedSignal[];
+  readonly errors: readonly TickError[];
+}
+
+export interface FillResultMessage {
+  readonly t: 'fill-result';
+  readonly slot: number;
+  readonly fillId: string;
+  readonly error?: SerializedError;
+}
+
+/** A pino log line written inside the thread, relayed to the main thread's destination. */
+export interface LogMessage {
+  readonly t: 'log';
+  readonly line: string;
+}
+
+export interface HeartbeatMessage {
+  readonly t: 'heartbeat';
+  /** Date.now() in the thread */
+  readonly at: number;
+  readonly heapUsed: number;
+}
+
+export type DataOutput = BatchResultMessage | FillResultMessage | LogMessage | HeartbeatMessage;
+
+// ---------------------------------------------------------------- control port (comlink)
+
+export interface InitRequest {
+  readonly protocolVersion: number;
+  readonly threadIndex: number;
+  /** user strategy modules, as written in the service configuration */
+  readonly modules: readonly string[];
+  /** the directory relative module paths are resolved against */
+  readonly baseDir: string;
+  readonly logLevel: string;
+  readonly heartbeatIntervalMs: number;
+}
+
+export interface InitReply {
+  readonly protocolVersion: number;
+  readonly threadId: number;
+  readonly types: readonly string[];
+}
+
+export interface StartStrategyRequest {
+  readonly slot: number;
+  readonly config: StrategyConfig;
+  readonly portfolio: PortfolioView;
+}
+
+export type ControlResult<T = undefined> = { ok: true; value: T } | { ok: false; error: SerializedError };
+
+/** Upper bounds (µs) of the handler latency histogram buckets sent with each health report. */
+export const LATENCY_BUCKETS_US = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 50_000, 100_000, 1_000_000] as const;
+
+export interface LatencySummary {
+  readonly count: number;
+  /** total of all records, µs */
+  readonly sum: number;
+  /** cumulative counts at LATENCY_BUCKETS_US */
+  readonly buckets: readonly number[];
+  /** microseconds */
+  readonly p50: number;
+  readonly p90: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export type SlotState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+
+export interface SlotHealth {
+  readonly slot: number;
+  readonly strategyId: string;
+  readonly strategyType: string;
+  readonly state: SlotState;
+  readonly ticksIn: number;
+  readonly signalsOut: number;
+  readonly errors: number;
+  readonly consecutiveErrors: number;
+  readonly lastError?: SerializedError;
+  readonly fillsApplied: number;
+  readonly latencyUs: LatencySummary;
+}
+
+export interface ThreadHealth {
+  readonly threadId: number;
+  readonly heapUsed: number;
+  readonly heapTotal: number;
+  readonly batches: number;
+  readonly slots: readonly SlotHealth[];
+}
+
+/** What the thread exposes over comlink. Every method resolves; failures come back as ControlResult errors. */
+export interface ThreadControl {
+  init(req: InitRequest): Promise<ControlResult<InitReply>>;
+  startStrategy(req: StartStrategyRequest): Promise<ControlResult>;
+  stopStrategy(slot: number): Promise<ControlResult>;
+  health(): Promise<ThreadHealth>;
+  /** Stop every strategy (onStop) and end the thread's task. */
+  shutdown(): Promise<void>;
+}
+
+/** The piscina task that hosts a thread's strategies for its whole life. */
+export interface ThreadTask {
+  readonly protocolVersion: number;
+  readonly dataPort: MessagePort;
+  readonly controlPort: MessagePort;
+  /**
+   * Shared with the supervisor (a SharedArrayBuffer of ACTIVITY_INTS int32):
+   * [ACTIVE_SLOT] the slot whose onTick is running, plus one (0 = none);
+   * [ACTIVE_BATCH] and [ACTIVE_TICK] the batch and tick index it is on. The
+   * supervisor reads them without a message when the thread hangs or dies, to
+   * know which strategy did it, on which tick.
+   */
+  readonly activity: Int32Array;
+}
+
+export const ACTIVE_SLOT = 0;
+export const ACTIVE_BATCH = 1;
+export const ACTIVE_TICK = 2;
+export const ACTIVITY_INTS = 3;
+
+type MessagePort = import('node:worker_threads').MessagePort;

@@ -1,0 +1,391 @@
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { releaseProxy, wrap, type Remote } from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Piscina } from 'piscina';
+import type { Logger } from 'pino';
+import type { StrategyConfig } from '../config/strategy-config.js';
+import type { Fill } from '../domain/fill.js';
+import type { PortfolioView } from '../domain/portfolio.js';
+import type { Tick } from '../domain/tick.js';
+import { RunnerError, deserializeError, type SerializedError } from '../errors.js';
+import {
+  ACTIVE_BATCH,
+  ACTIVE_SLOT,
+  ACTIVE_TICK,
+  ACTIVITY_INTS,
+  PROTOCOL_VERSION,
+  type BatchResultMessage,
+  type ControlResult,
+  type DataInput,
+  type DataOutput,
+  type ThreadControl,
+  type ThreadHealth,
+  type ThreadTask,
+} from '../protocol/messages.js';
+
+/**
+ * Lifecycle of a host (one strategy thread):
+ *   created → starting → ready → stopping → stopped
+ *   starting | ready → failed   (the thread died or did not answer)
+ * Only `ready` accepts batches.
+ */
+export type HostState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed';
+
+export interface WorkerHostOptions {
+  index: number;
+  workerFile: string;
+  modules: readonly string[];
+  baseDir: string;
+  logLevel: string;
+  /** heap limit of the thread in MB (its old generation); undefined = Node's default */
+  maxHeapMb?: number;
+  heartbeatIntervalMs: number;
+  /** deadline for control calls (init, start, stop, health) */
+  controlTimeoutMs: number;
+  logger: Logger;
+  /** where log lines written inside the thread go */
+  writeLog: (line: string) => void;
+  /** called when the thread ends without being asked to */
+  onFailure?: (host: WorkerHost, error: Error) => void;
+  /** called for every fill the thread reports an onFill error for */
+  onFillError?: (slot: number, fillId: string, error: SerializedError) => void;
+}
+
+interface PendingBatch {
+  resolve: (r: BatchResultMessage) => void;
+  reject: (e: Error) => void;
+  ticks: readonly Tick[];
+}
+
+/**
+ * The supervisor's handle to one strategy thread. piscina owns the thread
+ * (spawn, resource limits, replacement, termination); the thread runs one
+ * long task that hosts its strategies until shutdown. Ticks go over a raw
+ * MessagePort in batches; control calls over comlink on a second port.
+ * Every promise this class hands out settles: when the thread dies, pending
+ * batches reject with WORKER_EXITED and control calls have a deadline.
+ */
+export class WorkerHost {
+  readonly index: number;
+  readonly #opts: WorkerHostOptions;
+  readonly #log: Logger;
+  #pool: Piscina | undefined;
+  #data: MessagePort | undefined;
+  #control: Remote<ThreadControl> | undefined;
+  #controlPort: MessagePort | undefined;
+  #task: Promise<void> | undefined;
+  #state: HostState = 'created';
+  #failure: Error | undefined;
+  #nextBatch = 1;
+  readonly #pending = new Map<number, PendingBatch>();
+  #exitSignal!: (e: Error) => void;
+  #exited: Promise<never> = new Promise<never>(() => {});
+  #stopping: Promise<void> | undefined;
+  readonly #activity = new Int32Array(new SharedArrayBuffer(4 * ACTIVITY_INTS));
+  #lastActive: { slot: number; tick: Tick | undefined } | undefined;
+  threadId = -1;
+  lastHeartbeatAt = 0;
+  heapUsed = 0;
+  startedAt = 0;
+
+  constructor(opts: WorkerHostOptions) {
+    this.index = opts.index;
+    this.#opts = opts;
+    this.#log = opts.logger.child({ thread: opts.index });
+  }
+
+  get state(): HostState {
+    return this.#state;
+  }
+
+  get failure(): Error | undefined {
+    return this.#failure;
+  }
+
+  /** The slot whose onTick is running right now, or undefined (read from shared memory: works on a hung thread). */
+  activeSlot(): number | undefined {
+    const v = Atomics.load(this.#activity, ACTIVE_SLOT);
+    return v === 0 ? undefined : v - 1;
+  }
+
+  /**
+   * What was running when the thread failed: the slot and the tick it was
+   * on (the poison tick a restarted strategy must not be re-warmed with).
+   */
+  get lastActive(): { slot: number; tick: Tick | undefined } | undefined {
+    return this.#lastActive;
+  }
+
+  /** ms since the thread last proved it is alive (heartbeat or batch answer). */
+  silentForMs(now = Date.now()): number {
+    return now - this.lastHeartbeatAt;
+  }
+
+  /**
+   * End the thread now (a hung or runaway strategy): pending batches reject
+   * with `reason`, the host becomes failed. No onStop runs.
+   */
+  async terminate(reason: Error): Promise<void> {
+    this.#fail(reason);
+    try {
+      await this.#pool?.destroy();
+    } catch (err) {
+      this.#log.warn({ err }, 'piscina destroy failed');
+    }
+    this.#controlPort?.close();
+    this.#data?.close();
+  }
+
+  /** Batches sent and not yet answered. */
+  get queueDepth(): number {
+    return this.#pending.size;
+  }
+
+  async start(): Promise<void> {
+    if (this.#state !== 'created') throw new RunnerError('SUPERVISOR_STATE', `thread ${this.index}: start() in state ${this.#state}`);
+    this.#state = 'starting';
+    this.#pool = new Piscina({
+      filename: this.#opts.workerFile,
+      minThreads: 1,
+      maxThreads: 1,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.MAX_SAFE_INTEGER,
+      // The task lives as long as the thread and waits on its ports: the
+      // thread's event loop must run, so no Atomics.wait parking.
+      atomics: 'disabled',
+      ...(this.#opts.maxHeapMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: this.#opts.maxHeapMb } }),
+      name: 'default',
+    });
+    this.#pool.on('error', (err: Error) => this.#onThreadEnd(err));
+
+    const data = new MessageChannel();
+    const control = new MessageChannel();
+    this.#data = data.port1;
+    this.#controlPort = control.port1;
+    this.#data.on('message', (m: DataOutput) => this.#onData(m));
+    this.#control = wrap<ThreadControl>(nodeEndpoint(control.port1 as never));
+    this.#exited = new Promise<never>((_, reject) => (this.#exitSignal = reject));
+    this.#exited.catch(() => {});
+
+    const task: ThreadTask = { protocolVersion: PROTOCOL_VERSION, dataPort: data.port2, controlPort: control.port2, activity: this.#activity };
+    this.#task = this.#pool.run(task, { transferList: [data.port2, control.port2] as never });
+    this.#task.then(
+      () => this.#onThreadEnd(undefined),
+      (err: unknown) => this.#onThreadEnd(err instanceof Error ? err : new Error(String(err))),
+    );
+
+    let init: ControlResult<import('../protocol/messages.js').InitReply>;
+    try {
+      init = await this.#call('init', (c) =>
+        c.init({
+          protocolVersion: PROTOCOL_VERSION,
+          threadIndex: this.index,
+          modules: this.#opts.modules,
+          baseDir: this.#opts.baseDir,
+          logLevel: this.#opts.logLevel,
+          heartbeatIntervalMs: this.#opts.heartbeatIntervalMs,
+        }),
+      );
+      if (!init.ok) throw deserializeError(init.error);
+    } catch (err) {
+      // A thread that cannot start is failed and gone; the caller decides about another one.
+      const e = err instanceof Error ? err : new Error(String(err));
+      this.#fail(e);
+      await this.#pool?.destroy().catch(() => undefined);
+      throw e;
+    }
+    this.threadId = init.value.threadId;
+    this.startedAt = Date.now();
+    this.lastHeartbeatAt = this.startedAt;
+    this.#state = 'ready';
+  }
+
+  async startStrategy(slot: number, config: StrategyConfig, portfolio: PortfolioView): Promise<ControlResult> {
+    this.#require('ready', 'startStrategy');
+    return this.#call('startStrategy', (c) => c.startStrategy({ slot, config, portfolio }));
+  }
+
+  async stopStrategy(slot: number): Promise<ControlResult> {
+    if (this.#state !== 'ready') return { ok: true, value: undefined };
+    await this.drained();
+    return this.#call('stopStrategy', (c) => c.stopStrategy(slot));
+  }
+
+  /** Resolves when every batch sent so far has been answered (or the thread failed). */
+  async drained(): Promise<void> {
+    const last = [...this.#pending.keys()].pop();
+    if (last === undefined) return;
+    await new Promise<void>((resolve) => {
+      const p = this.#pending.get(last)!;
+      const { resolve: r0, reject: j0 } = p;
+      p.resolve = (v) => (r0(v), resolve());
+      p.reject = (e) => (j0(e), resolve());
+    });
+  }
+
+  /** Hot path: one postMessage per thread per round. */
+  sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
+    if (this.#state !== 'ready') {
+      return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#state}`));
+    }
+    const batch = this.#nextBatch++;
+    const msg: DataInput = warmup ? { t: 'ticks', batch, ticks, routes, warmup } : { t: 'ticks', batch, ticks, routes };
+    return new Promise<BatchResultMessage>((resolve, reject) => {
+      this.#pending.set(batch, { resolve, reject, ticks });
+      this.#data!.postMessage(msg);
+    });
+  }
+
+  sendPortfolio(slot: number, portfolio: PortfolioView): void {
+    if (this.#state !== 'ready') return;
+    const msg: DataInput = { t: 'portfolio', slot, portfolio };
+    this.#data!.postMessage(msg);
+  }
+
+  sendFill(slot: number, fill: Fill, portfolio: PortfolioView): void {
+    if (this.#state !== 'ready') return;
+    const msg: DataInput = { t: 'fill', slot, fill, portfolio };
+    this.#data!.postMessage(msg);
+  }
+
+  /** The thread's own report, or undefined when it does not answer within the deadline. */
+  async health(timeoutMs = this.#opts.controlTimeoutMs): Promise<ThreadHealth | undefined> {
+    if (this.#state !== 'ready') return undefined;
+    try {
+      return await this.#call('health', (c) => c.health(), timeoutMs);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Ask the thread to stop its strategies (onStop) and end; terminate it if it
+   * does not finish within the deadline. Memoised: every caller gets the same promise.
+   */
+  stop(deadlineMs = 5000): Promise<void> {
+    this.#stopping ??= this.#stop(deadlineMs);
+    return this.#stopping;
+  }
+
+  async #stop(deadlineMs: number): Promise<void> {
+    const wasReady = this.#state === 'ready';
+    if (this.#state !== 'failed') this.#state = 'stopping';
+    if (wasReady) {
+      // One deadline for drain + onStop + the end of the thread, not one each.
+      const end = Date.now() + deadlineMs;
+      const left = (): number => Math.max(1, end - Date.now());
+      try {
+        await this.drainedWithin(left());
+        // The thread's task ends right after shutdown() returns; either is proof enough.
+        const ended = this.#task!.then(() => undefined);
+        await Promise.race([this.#call('shutdown', (c) => c.shutdown(), left()), ended]);
+        await Promise.race([ended, sleep(left())]);
+      } catch (err) {
+        this.#log.warn({ err }, 'thread did not shut down cleanly; terminating it');
+      }
+    }
+    this.#rejectPending(new RunnerError('WORKER_EXITED', `thread ${this.index} stopped`));
+    try {
+      this.#control?.[releaseProxy]();
+    } catch {
+      /* already released */
+    }
+    this.#controlPort?.close();
+    this.#data?.close();
+    try {
+      await this.#pool?.destroy();
+    } catch (err) {
+      this.#log.warn({ err }, 'piscina destroy failed');
+    }
+    if (this.#state !== 'failed') this.#state = 'stopped';
+  }
+
+  private async drainedWithin(ms: number): Promise<void> {
+    await Promise.race([this.drained(), sleep(ms)]);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #require(state: HostState, what: string): void {
+    if (this.#state !== state) {
+      throw new RunnerError('SUPERVISOR_STATE', `thread ${this.index}: ${what}() needs state ${state}, is ${this.#state}`);
+    }
+  }
+
+  async #call<T>(name: string, fn: (c: ThreadControl) => Promise<T>, timeoutMs = this.#opts.controlTimeoutMs): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new RunnerError('WORKER_UNRESPONSIVE', `thread ${this.index}: ${name}() got no answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      // A call abandoned by a race must not hold the process open.
+      timer.unref();
+    });
+    try {
+      // Every ThreadControl method is already async, so Remote<ThreadControl> has the same shape.
+      return await Promise.race([fn(this.#control as unknown as ThreadControl), this.#exited, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #onData(m: DataOutput): void {
+    switch (m.t) {
+      case 'result': {
+        this.lastHeartbeatAt = Date.now();
+        const p = this.#pending.get(m.batch);
+        if (p === undefined) return;
+        this.#pending.delete(m.batch);
+        p.resolve(m);
+        return;
+      }
+      case 'heartbeat':
+        this.lastHeartbeatAt = m.at;
+        this.heapUsed = m.heapUsed;
+        return;
+      case 'log':
+        this.#opts.writeLog(m.line);
+        return;
+      case 'fill-result':
+        if (m.error !== undefined) this.#opts.onFillError?.(m.slot, m.fillId, m.error);
+        return;
+    }
+  }
+
+  #onThreadEnd(err: Error | undefined): void {
+    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    this.#fail(
+      new RunnerError('WORKER_EXITED', `thread ${this.index} ended unexpectedly${err === undefined ? '' : `: ${err.message}`}`, {
+        cause: err,
+        details: { thread: this.index },
+      }),
+    );
+  }
+
+  #fail(err: Error): void {
+    if (this.#state === 'failed') return;
+    const slot = this.activeSlot();
+    if (slot !== undefined) {
+      const batch = this.#pending.get(Atomics.load(this.#activity, ACTIVE_BATCH));
+      this.#lastActive = { slot, tick: batch?.ticks[Atomics.load(this.#activity, ACTIVE_TICK)] };
+    }
+    this.#state = 'failed';
+    this.#failure = err;
+    this.#exitSignal?.(err);
+    this.#rejectPending(err);
+    this.#log.error({ err }, 'strategy thread failed');
+    // Only a thread that was running is reported: a failed start is the caller's to handle.
+    if (this.startedAt !== 0) this.#opts.onFailure?.(this, err);
+  }
+
+  #rejectPending(err: Error): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.reject(err);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

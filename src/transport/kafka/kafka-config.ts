@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+const librdkafkaOptions = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({});
+
+/**
+ * The `kafka` section of the service configuration. Any librdkafka option
+ * (SASL, TLS, timeouts) goes in `librdkafka` (all clients), `consumerOptions`
+ * or `producerOptions`, with librdkafka's own names:
+ * `{ "security.protocol": "SASL_SSL", "sasl.mechanisms": "PLAIN", ... }`.
+ */
+export const KafkaConfigSchema = z
+  .object({
+    /** host:port list; the KAFKA_BROKERS environment variable (comma-separated) overrides it */
+    brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'brokers are host:port')).min(1).default(['127.0.0.1:9092']),
+    clientId: z.string().min(1).default('strategy-runner'),
+    groupId: z.string().min(1).default('strategy-runner'),
+    topics: z
+      .object({
+        ticks: z.string().min(1).default('market.ticks'),
+        fills: z.string().min(1).default('orders.filled'),
+        deadLetter: z.string().min(1).default('strategy-runner.dlq'),
+        /** signal topic per broker; `{broker}` is replaced by the broker name */
+        signals: z.string().includes('{broker}', { message: 'must contain {broker}' }).default('{broker}.signals.raw'),
+      })
+      .strict()
+      .prefault({}),
+    consumer: z
+      .object({
+        /** most messages handed over per fetch (librdkafka js.consumer.max.batch.size) */
+        maxBatchSize: z.number().int().min(1).max(100_000).default(1024),
+        /** how long the broker may hold a fetch waiting for data: latency vs. request rate */
+        fetchWaitMaxMs: z.number().int().min(0).default(10),
+        /** how often delivered offsets are committed */
+        commitIntervalMs: z.number().int().min(50).default(1000),
+        sessionTimeoutMs: z.number().int().min(1000).default(10_000),
+        /** tick and fill batches queued between the consumer and the pipeline */
+        queueBatches: z.number().int().min(1).default(16),
+        /** the whole of orders.filled is read at start to rebuild portfolios; give up waiting after this */
+        fillsCatchUpTimeoutMs: z.number().int().min(100).default(60_000),
+        /**
+         * After a restart, this many ticks per partition before the committed
+         * offset are read again so the strategies rebuild their state (their
+         * signals are not emitted again). 0 = start cold.
+         */
+        warmupMessages: z.number().int().min(0).default(10_000),
+        warmupTimeoutMs: z.number().int().min(100).default(60_000),
+      })
+      .strict()
+      .prefault({}),
+    producer: z
+      .object({
+        /** time librdkafka waits to fill a batch of signals: latency vs. throughput */
+        lingerMs: z.number().min(0).default(2),
+        compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
+        /** 0 = retry delivery forever (the default: nothing is dropped while the broker is away) */
+        messageTimeoutMs: z.number().int().min(0).default(0),
+        /** rounds of signals awaiting acknowledgement before the pipeline waits */
+        maxPendingRounds: z.number().int().min(1).default(64),
+      })
+      .strict()
+      .prefault({}),
+    /** create missing topics at start (development; production topics are created by their owners) */
+    createTopics: z
+      .object({ enabled: z.boolean().default(false), partitions: z.number().int().min(1).default(6), replicationFactor: z.number().int().min(-1).default(-1) })
+      .strict()
+      .prefault({}),
+    librdkafka: librdkafkaOptions,
+    consumerOptions: librdkafkaOptions,
+    producerOptions: librdkafkaOptions,
+  })
+  .strict();
+
+export type KafkaConfig = z.output<typeof KafkaConfigSchema>;
+
+export function signalTopic(c: KafkaConfig, broker: string): string {
+  return c.topics.signals.replaceAll('{broker}', broker);
+}

@@ -1,0 +1,137 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRuntime, type Runtime } from '../../../src/app/runtime.js';
+import { parseServiceConfig } from '../../../src/config/service-config.js';
+import { parseStrategyConfigs } from '../../../src/config/strategy-config.js';
+import { FIXTURES, memoryLogger, runTicks } from '../../helpers/runtime.js';
+import { randomWalk } from '../../helpers/ticks.js';
+import { eventually } from '../../helpers/service.js';
+
+const TOKEN = 'test-token-0123456789';
+
+describe('status server', () => {
+  let rt: Runtime;
+  let base: string;
+
+  beforeAll(async () => {
+    const config = parseServiceConfig(
+      { strategyModules: ['./strategies/faulty.mjs'], status: { port: 0, controlToken: TOKEN }, pool: { size: 2, heartbeatIntervalMs: 100 } },
+      'test',
+      FIXTURES,
+    );
+    const configs = parseStrategyConfigs(
+      [
+        { id: 'm1', strategy_type: 'SimpleMomentumStrategy', instruments: [1, 2] },
+        { id: 'm2', strategy_type: 'MeanReversionStrategy', instruments: [2] },
+        { id: 't', strategy_type: 'Thrower', instruments: [1] },
+        { id: 'bad', strategy_type: 'Nope', instruments: [1] },
+        { id: 'invalid' },
+      ],
+      'test',
+    );
+    rt = await startRuntime({ config, configs, logger: memoryLogger('silent').logger, statusExtra: () => ({ replay: { progress: 0.5 } }) });
+    base = `http://127.0.0.1:${rt.statusPort}`;
+    await runTicks(rt.supervisor, randomWalk([1, 2], 200));
+  });
+
+  afterAll(async () => {
+    await rt?.close();
+  });
+
+  it('binds to 127.0.0.1 by default', () => {
+    expect(rt.statusPort).toBeGreaterThan(0);
+  });
+
+  it('GET /status shows every thread with its strategies, counters, heartbeat, latency and heap', async () => {
+    const res = await fetch(`${base}/status`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const body = (await res.json()) as Record<string, any>;
+    expect(body['service']).toBe('strategy-runner');
+    expect(body['state']).toBe('running');
+    expect(body['threads']).toHaveLength(2);
+    for (const t of body['threads']) {
+      expect(t).toMatchObject({ state: 'ready', queue_depth: 0 });
+      expect(t.thread_id).toBeGreaterThan(0);
+      expect(t.last_heartbeat_age_ms).toBeLessThan(5000);
+      expect(t.heap_used_bytes).toBeGreaterThan(0);
+      for (const s of t.strategies) expect(s.latency_us).toHaveProperty('p99');
+    }
+    const strategies = body['threads'].flatMap((t: any) => t.strategies);
+    expect(strategies.map((s: any) => s.id).sort()).toEqual(['m1', 'm2', 't']);
+    const thrower = strategies.find((s: any) => s.id === 't');
+    expect(thrower.errors).toBeGreaterThan(0);
+    expect(thrower.last_error).toContain('boom');
+    expect(body['rejected']).toEqual([expect.objectContaining({ id: 'bad', code: 'STRATEGY_TYPE_UNKNOWN' })]);
+    expect(body['config_errors']).toEqual([expect.objectContaining({ code: 'STRATEGY_CONFIG_INVALID' })]);
+    expect(body['totals']['ticks']).toBe(200);
+    expect(body['replay']).toEqual({ progress: 0.5 });
+  });
+
+  it('answers /healthz and /readyz, and 404 with a hint elsewhere', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+    const nf = await fetch(`${base}/nope`);
+    expect(nf.status).toBe(404);
+    expect(((await nf.json()) as { error: string }).error).toContain('/status');
+    expect((await fetch(`${base}/status`, { method: 'POST' })).status).toBe(405);
+  });
+
+  it('serves Prometheus metrics', async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/plain');
+    const text = await res.text();
+    expect(text).toMatch(/strategy_runner_signals_out_total\{strategy="m1"\} \d+/);
+    expect(text).toMatch(/strategy_runner_strategy_errors_total\{strategy="t"\} [1-9]/);
+    expect(text).toContain('strategy_runner_handler_latency_us_bucket{strategy="m2",le="+Inf"}');
+    expect(text).toMatch(/strategy_runner_strategies\{state="rejected"\} 1/);
+  });
+
+  it('restarts a strategy on an authorised operator call only', async () => {
+    const post = (path: string, token?: string) =>
+      fetch(`${base}${path}`, { method: 'POST', ...(token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } }) });
+    expect((await post('/control/strategies/m1/restart')).status).toBe(401);
+    expect((await post('/control/strategies/m1/restart', 'wrong-token-0123456789')).status).toBe(401);
+    expect((await fetch(`${base}/control/strategies/m1/restart`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(405);
+    expect((await post('/control/strategies/nope/restart', TOKEN)).status).toBe(404);
+    const ok = await post('/control/strategies/m1/restart', TOKEN);
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ strategy: 'm1', action: 'restart', state: 'running' });
+    const st = (await (await fetch(`${base}/status`)).json()) as { threads: { strategies: { id: string; restarts: number; last_restart_reason: string }[] }[] };
+    expect(st.threads.flatMap((t) => t.strategies).find((s) => s.id === 'm1')).toMatchObject({ restarts: 1, last_restart_reason: 'operator request' });
+    // Resume only applies to a quarantined strategy.
+    expect((await post('/control/strategies/m2/resume', TOKEN)).status).toBe(409);
+    // A malformed path is a 400, not a crash.
+    expect((await post('/control/strategies/%E0%A4%A/restart')).status).toBe(400);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+  });
+
+  it('survives overlapping operator restarts of one strategy', async () => {
+    const post = () => fetch(`${base}/control/strategies/m2/restart`, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` } });
+    const answers = await Promise.all([post(), post(), post()]);
+    for (const a of answers) expect(a.status).toBe(200);
+    const st = await eventually(
+      'm2 running again',
+      async () => ((await (await fetch(`${base}/status`)).json()) as { threads: { strategies: { id: string; state: string; restarts: number }[] }[] }).threads.flatMap((t) => t.strategies).find((x) => x.id === 'm2')!,
+      (x) => x.state === 'running',
+      10_000,
+    );
+    expect(st.restarts).toBeGreaterThanOrEqual(1);
+    expect(rt.supervisor.routes.strategiesFor(2)).toContain('m2');
+  });
+});
+
+describe('status server without a control token', () => {
+  it('refuses operator calls', async () => {
+    const config = parseServiceConfig({ status: { port: 0 } }, 'test', FIXTURES);
+    const configs = parseStrategyConfigs([{ id: 'x', strategy_type: 'SimpleMomentumStrategy', instruments: [1] }], 'test');
+    const rt = await startRuntime({ config, configs, logger: memoryLogger('silent').logger });
+    try {
+      const res = await fetch(`http://127.0.0.1:${rt.statusPort}/control/strategies/x/restart`, { method: 'POST', headers: { authorization: 'Bearer anything-at-all-here' } });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { error: string }).error).toContain('controlToken');
+    } finally {
+      await rt.close();
+    }
+  });
+});

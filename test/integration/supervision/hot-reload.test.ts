@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { MemorySignalSink, MemoryTickSource } from '../../../src/io/memory.js';
+import { ticksOnly } from '../../../src/io/interleave.js';
+import { Pipeline } from '../../../src/pipeline/pipeline.js';
+import { configs, memoryLogger, newSupervisor, runTicks, signalsOf } from '../../helpers/runtime.js';
+import { randomWalk, ticksOf } from '../../helpers/ticks.js';
+
+describe('hot reload (Supervisor.applyConfigs)', { timeout: 60_000 }, () => {
+  it('adds, changes and stops strategies between ticks, swapping the routes whole', async () => {
+    const { supervisor } = await newSupervisor();
+    try {
+      await supervisor.start(configs([{ id: 'a', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]));
+      const phase = async (from: number) => (await runTicks(supervisor, ticksOf(1, [10, 11, 12, 13], from * 1000))).map((s) => `${s.strategy_id}@${s.price}`);
+      expect(await phase(0)).toEqual(['a@10', 'a@11', 'a@12', 'a@13']);
+
+      const added = await supervisor.applyConfigs(configs([
+        { id: 'a', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } },
+        { id: 'b', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 2 } },
+      ]));
+      expect(added).toEqual({ added: ['b'], removed: [], changed: [], rejected: [] });
+      // b was re-warmed with the 4 ticks it missed: its own count goes on from there (ticks 6 and 8 of its life).
+      expect(await phase(10)).toEqual(['a@10', 'a@11', 'b@11', 'a@12', 'a@13', 'b@13']);
+      expect(supervisor.routes.strategiesFor(1)).toEqual(['a', 'b']);
+
+      const changed = await supervisor.applyConfigs(configs([
+        { id: 'a', strategy_type: 'EveryNth', instruments: [1, 2], parameters: { n: 1 } },
+        { id: 'b', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 3 } },
+        { id: 'c', strategy_type: 'NoSuchType', instruments: [1] },
+      ]));
+      expect(changed).toEqual({ added: [], removed: [], changed: ['a', 'b'], rejected: ['c'] });
+      expect(supervisor.routes.strategiesFor(2)).toEqual(['a']);
+      const st = await supervisor.status();
+      expect(st.rejected.map((r) => r.id)).toEqual(['c']);
+      const b = st.threads.flatMap((t) => t.strategies).find((s) => s['id'] === 'b')!;
+      expect(b['last_restart_reason']).toBe('configuration changed (parameters)');
+
+      const removed = await supervisor.applyConfigs(configs([
+        { id: 'a', strategy_type: 'EveryNth', instruments: [1, 2], parameters: { n: 1 } },
+        { id: 'b', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 3 }, is_active: false },
+      ]));
+      expect(removed).toEqual({ added: [], removed: ['b'], changed: [], rejected: [] });
+      expect(await phase(20)).toEqual(['a@10', 'a@11', 'a@12', 'a@13']);
+      expect((await supervisor.status()).rejected).toEqual([]); // c left the configuration
+      // One thread per strategy: b's thread was stopped with it.
+      expect(supervisor.threads.map((t) => t.state)).toEqual(['ready']);
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
+  it('applies changes while ticks flow without disturbing the unchanged strategies', async () => {
+    const tokens = [1, 2, 3];
+    const ticks = randomWalk(tokens, 6000, 3);
+    const steady = [{ id: 'steady', strategy_type: 'SimpleMomentumStrategy', instruments: tokens, parameters: { lookback_period: 5, momentum_threshold: 0.002 } }];
+    const alone = await signalsOf(steady, ticks);
+    const { supervisor } = await newSupervisor({ poolSize: 2 });
+    try {
+      await supervisor.start(configs(steady));
+      const sink = new MemorySignalSink();
+      const pipeline = new Pipeline({ supervisor, sink, logger: memoryLogger('silent').logger, mode: 'streaming', maxPendingDeliveries: 64 });
+      const run = pipeline.run(ticksOnly(new MemoryTickSource(ticks, 20)));
+      const extra = { id: 'extra', strategy_type: 'MeanReversionStrategy', instruments: tokens, parameters: { lookback_period: 10 } };
+      for (let i = 0; i < 5; i++) {
+        await supervisor.applyConfigs(configs([...steady, extra]));
+        await supervisor.applyConfigs(configs([...steady, { ...extra, parameters: { lookback_period: 12 } }]));
+        await supervisor.applyConfigs(configs(steady));
+      }
+      await run;
+      expect(sink.signals.filter((s) => s.strategy_id === 'steady')).toEqual(alone);
+      expect(pipeline.counters.tickErrors).toBe(0);
+    } finally {
+      await supervisor.stop();
+    }
+  });
+});

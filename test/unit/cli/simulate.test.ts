@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import { describe, expect, it, vi } from 'vitest';
+import {
+  DEFAULT_INSTRUMENTS,
+  dueTicks,
+  mulberry32,
+  parseInstruments,
+  RandomWalk,
+  randomWalkTicks,
+  roundToTickSize,
+  simulateCommand,
+  SIMULATE_USAGE,
+} from '../../../src/cli/commands/simulate.js';
+import { UsageError } from '../../../src/cli/usage-error.js';
+
+const onGrid = (p: number): boolean => Math.abs(p * 20 - Math.round(p * 20)) < 1e-6;
+
+describe('mulberry32', () => {
+  it('is deterministic per seed and uniform in [0, 1)', () => {
+    const a = mulberry32(7);
+    const b = mulberry32(7);
+    const xs = Array.from({ length: 10_000 }, () => a());
+    expect(Array.from({ length: 10_000 }, () => b())).toEqual(xs);
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...xs)).toBeLessThan(1);
+    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(mean).toBeGreaterThan(0.48);
+    expect(mean).toBeLessThan(0.52);
+    expect(mulberry32(8)()).not.toBe(mulberry32(7)());
+  });
+});
+
+describe('roundToTickSize', () => {
+  it('rounds to the nearest 0.05, never below 0.05, as a short decimal', () => {
+    expect(roundToTickSize(23450.3712)).toBe(23450.35);
+    expect(roundToTickSize(23450.376)).toBe(23450.4);
+    expect(roundToTickSize(0.001)).toBe(0.05);
+    expect(roundToTickSize(1.024)).toBe(1);
+    expect(String(roundToTickSize(1265.15))).toBe('1265.15');
+    fc.assert(
+      fc.property(fc.double({ min: 0.01, max: 1e6, noNaN: true }), (p) => {
+        const r = roundToTickSize(p);
+        return r >= 0.05 && onGrid(r) && (p < 0.05 || Math.abs(r - p) <= 0.025 + 1e-9);
+      }),
+    );
+  });
+});
+
+describe('RandomWalk', () => {
+  it('gives the same tokens, prices and volumes for the same seed, and others for another seed', () => {
+    const o = { instruments: DEFAULT_INSTRUMENTS, seed: 7 };
+    const a = randomWalkTicks(o, 2000);
+    expect(randomWalkTicks(o, 2000)).toEqual(a);
+    const w = new RandomWalk(o);
+    expect([...w.take(1000), ...w.take(1000)]).toEqual(a); // taking in pieces changes nothing
+    expect(randomWalkTicks({ ...o, seed: 8 }, 2000)).not.toEqual(a);
+  });
+
+  it('picks only the given instruments, all of them, with positive on-grid prices and growing volume', () => {
+    const ticks = randomWalkTicks({ instruments: [1, 2, 3], seed: 1, volatility: 0.01 }, 3000);
+    expect(new Set(ticks.map((t) => t.instrument_token))).toEqual(new Set([1, 2, 3]));
+    const lastVolume = new Map<number, number>();
+    for (const t of ticks) {
+      expect(t.last_price).toBeGreaterThan(0);
+      expect(onGrid(t.last_price)).toBe(true);
+      expect(t.volume).toBeGreaterThan(lastVolume.get(t.instrument_token) ?? 0);
+      lastVolume.set(t.instrument_token, t.volume);
+    }
+  });
+
+  it('starts the known NSE tokens near realistic prices, or at --start-price, and moves with the volatility', () => {
+    const first = new Map<number, number>();
+    for (const t of randomWalkTicks({ instruments: DEFAULT_INSTRUMENTS, seed: 3 }, 200)) if (!first.has(t.instrument_token)) first.set(t.instrument_token, t.last_price);
+    expect(first.get(256265)).toBeGreaterThan(23_000);
+    expect(first.get(256265)).toBeLessThan(24_000);
+    expect(first.get(738561)).toBeGreaterThan(1_200);
+    expect(first.get(738561)).toBeLessThan(1_330);
+
+    const flat = randomWalkTicks({ instruments: [5], seed: 3, startPrice: 100, volatility: 0 }, 50);
+    expect(new Set(flat.map((t) => t.last_price))).toEqual(new Set([100]));
+
+    // Log returns of one instrument have about the requested standard deviation.
+    const prices = randomWalkTicks({ instruments: [9], seed: 11, startPrice: 1_000_000, volatility: 0.002 }, 5000).map((t) => t.last_price);
+    const r = prices.slice(1).map((p, i) => Math.log(p / prices[i]!));
+    const sd = Math.sqrt(r.reduce((s, x) => s + x * x, 0) / r.length);
+    expect(sd).toBeGreaterThan(0.0018);
+    expect(sd).toBeLessThan(0.0022);
+  });
+
+  it('keeps small prices moving (the exact price is kept, only the output is rounded)', () => {
+    const prices = randomWalkTicks({ instruments: [1], seed: 5, startPrice: 2, volatility: 0.005 }, 5000).map((t) => t.last_price);
+    expect(new Set(prices).size).toBeGreaterThan(3);
+  });
+
+  it('rejects impossible options', () => {
+    expect(() => new RandomWalk({ instruments: [], seed: 1 })).toThrow(RangeError);
+    expect(() => new RandomWalk({ instruments: [1], seed: 1, volatility: -1 })).toThrow(RangeError);
+    expect(() => new RandomWalk({ instruments: [1], seed: 1, startPrice: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('dueTicks', () => {
+  it('follows the absolute schedule, capped by the limit', () => {
+    expect(dueTicks(0, 1000)).toBe(0);
+    expect(dueTicks(10, 1000)).toBe(10);
+    expect(dueTicks(1234.5, 1000)).toBe(1234);
+    expect(dueTicks(10_000, 1000, 500)).toBe(500);
+    expect(dueTicks(-5, 1000)).toBe(0);
+    expect(dueTicks(2500, 0.5)).toBe(1);
+  });
+});
+
+describe('simulate argument checks', () => {
+  it('parses instrument lists', () => {
+    expect(parseInstruments('256265, 260105,256265')).toEqual([256265, 260105]);
+    expect(() => parseInstruments('')).toThrow(UsageError);
+    expect(() => parseInstruments('12,abc')).toThrow(/abc/);
+    expect(() => parseInstruments('-3')).toThrow(UsageError);
+  });
+
+  it('rejects bad flags with a UsageError before touching the broker', async () => {
+    for (const argv of [
+      ['--rate', '0'],
+      ['--rate', 'fast'],
+      ['--count', '1.5'],
+      ['--duration=-1'],
+      ['--volatility', '2'],
+      ['--volatility', ''],
+      ['--start-price', '0'],
+      ['--seed=-1'],
+      ['--seed', '99999999999'],
+      ['--partitions', '3'],
+      ['--instruments', 'x'],
+      ['--log-level', 'loud'],
+    ]) {
+      await expect(simulateCommand(argv), argv.join(' ')).rejects.toBeInstanceOf(UsageError);
+    }
+    await expect(simulateCommand(['--bogus'])).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
+  });
+
+  it('prints its usage with --help', async () => {
+    const chunks: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
+    try {
+      expect(await simulateCommand(['--help'])).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(chunks.join('')).toBe(SIMULATE_USAGE);
+    expect(SIMULATE_USAGE).toContain('256265,260105,738561,341249,408065,2953217');
+  });
+});

@@ -1,0 +1,116 @@
+import { describe, it, expect } from 'vitest';
+import { ERROR_CODES, RunnerError, deserializeError, serializeError, type ErrorCode } from '../../src/errors.js';
+
+describe('RunnerError', () => {
+  it('carries code, message, details, name and cause', () => {
+    const cause = new Error('inner');
+    const e = new RunnerError('TICK_INVALID', 'bad tick at line 3', { cause, details: { line: 3 } });
+    expect(e).toBeInstanceOf(Error);
+    expect(e.name).toBe('RunnerError');
+    expect(e.code).toBe('TICK_INVALID');
+    expect(e.message).toBe('bad tick at line 3');
+    expect(e.details).toEqual({ line: 3 });
+    expect(e.cause).toBe(cause);
+  });
+
+  it('defaults details to {} and has no cause when none is given', () => {
+    const e = new RunnerError('CONFIG_INVALID', 'x');
+    expect(e.details).toEqual({});
+    expect('cause' in e).toBe(false);
+  });
+
+  it('is retryable only for WORKER_UNRESPONSIVE and WORKER_EXITED', () => {
+    const retryable = ERROR_CODES.filter((c) => new RunnerError(c, 'x').retryable);
+    expect(retryable.sort()).toEqual(['WORKER_EXITED', 'WORKER_UNRESPONSIVE']);
+    expect(new RunnerError('WORKER_UNRESPONSIVE', 'x').retryable).toBe(true);
+    expect(new RunnerError('STRATEGY_TICK_FAILED', 'x').retryable).toBe(false);
+  });
+
+  it('error codes are unique', () => {
+    expect(new Set(ERROR_CODES).size).toBe(ERROR_CODES.length);
+  });
+
+  it('JSON.stringify gives the serialized form', () => {
+    const e = new RunnerError('FILL_INVALID', 'bad fill', { details: { fill_id: 'f1' } });
+    const json = JSON.parse(JSON.stringify(e)) as Record<string, unknown>;
+    expect(json['code']).toBe('FILL_INVALID');
+    expect(json['message']).toBe('bad fill');
+    expect(json['details']).toEqual({ fill_id: 'f1' });
+    expect(typeof json['stack']).toBe('string');
+  });
+});
+
+describe('serializeError', () => {
+  it('keeps code, message, details and stack of a RunnerError', () => {
+    const e = new RunnerError('STRATEGY_PARAMS_INVALID', 'bad params', { details: { strategy_id: 's1', issues: [{ field: 'k' }] } });
+    expect(serializeError(e)).toEqual({
+      code: 'STRATEGY_PARAMS_INVALID',
+      message: 'bad params',
+      details: { strategy_id: 's1', issues: [{ field: 'k' }] },
+      stack: e.stack,
+    });
+  });
+
+  it('leaves details out when there are none', () => {
+    const s = serializeError(new RunnerError('SUPERVISOR_STATE', 'x'));
+    expect('details' in s).toBe(false);
+  });
+
+  it('a plain Error becomes UNEXPECTED with its name in the message', () => {
+    const e = new TypeError('cannot read x of undefined');
+    const s = serializeError(e);
+    expect(s.code).toBe('UNEXPECTED');
+    expect(s.message).toBe('TypeError: cannot read x of undefined');
+    expect(s.stack).toBe(e.stack);
+    expect('details' in s).toBe(false);
+  });
+
+  it('a thrown non-Error becomes UNEXPECTED with its string form', () => {
+    expect(serializeError('boom')).toEqual({ code: 'UNEXPECTED', message: 'boom' });
+    expect(serializeError(42)).toEqual({ code: 'UNEXPECTED', message: '42' });
+    expect(serializeError(undefined)).toEqual({ code: 'UNEXPECTED', message: 'undefined' });
+  });
+
+  it('the result survives structured cloning (it crosses thread boundaries)', () => {
+    const s = serializeError(new RunnerError('WORKER_EXITED', 'gone', { details: { thread: 2 } }));
+    expect(structuredClone(s)).toEqual(s);
+  });
+});
+
+describe('deserializeError', () => {
+  it('round-trips a RunnerError: code, message, details, stack, retryable', () => {
+    const original = new RunnerError('WORKER_UNRESPONSIVE', 'no answer in 5000 ms', { details: { thread: 3, method: 'health' } });
+    const back = deserializeError(structuredClone(serializeError(original)));
+    expect(back).toBeInstanceOf(RunnerError);
+    const r = back as RunnerError;
+    expect(r.code).toBe('WORKER_UNRESPONSIVE');
+    expect(r.message).toBe('no answer in 5000 ms');
+    expect(r.details).toEqual({ thread: 3, method: 'health' });
+    expect(r.stack).toBe(original.stack);
+    expect(r.retryable).toBe(true);
+  });
+
+  it('round-trips every code', () => {
+    for (const code of ERROR_CODES) {
+      const back = deserializeError(serializeError(new RunnerError(code, `m ${code}`)));
+      expect(back).toBeInstanceOf(RunnerError);
+      expect((back as RunnerError).code).toBe(code satisfies ErrorCode);
+      expect((back as RunnerError).details).toEqual({});
+    }
+  });
+
+  it('an UNEXPECTED error comes back as a plain Error (not a RunnerError) with message and stack', () => {
+    const e = new Error('disk on fire');
+    const back = deserializeError(serializeError(e));
+    expect(back).toBeInstanceOf(Error);
+    expect(back).not.toBeInstanceOf(RunnerError);
+    expect(back.message).toBe('Error: disk on fire');
+    expect(back.stack).toBe(e.stack);
+  });
+
+  it('without a stack, keeps the locally created one', () => {
+    const back = deserializeError({ code: 'TICK_INVALID', message: 'm' });
+    expect((back as RunnerError).code).toBe('TICK_INVALID');
+    expect(typeof back.stack).toBe('string');
+  });
+});

@@ -1,0 +1,62 @@
+import type { Logger } from 'pino';
+import type { StrategyConfig } from '../../src/config/strategy-config.js';
+import type { PortfolioView } from '../../src/domain/portfolio.js';
+import { LatencyHistogram } from '../../src/metrics/latency-histogram.js';
+import type { SerializedError } from '../../src/errors.js';
+import type { SlotHealth, SlotState } from '../../src/protocol/messages.js';
+import type { StrategyContext, StrategyInstance, TickContext } from '../../src/strategies/sdk/types.js';
+
+/**
+ * One strategy living in a thread: its instance, its context, its counters.
+ * Several slots may share a thread; none shares state with another.
+ */
+export class StrategySlot {
+  readonly slot: number;
+  readonly config: StrategyConfig;
+  readonly context: StrategyContext;
+  /** Handed to every onTick/onFill; `portfolio` is swapped when a fill arrives. */
+  readonly tickContext: TickContext;
+  readonly latency = new LatencyHistogram();
+  instance: StrategyInstance | undefined;
+  state: SlotState = 'starting';
+  portfolio: PortfolioView;
+  ticksIn = 0;
+  signalsOut = 0;
+  errors = 0;
+  consecutiveErrors = 0;
+  fillsApplied = 0;
+  lastError: SerializedError | undefined;
+
+  constructor(slot: number, config: StrategyConfig, portfolio: PortfolioView, logger: Logger) {
+    this.slot = slot;
+    this.config = config;
+    this.portfolio = portfolio;
+    this.context = Object.freeze({
+      strategyId: config.id,
+      strategyType: config.strategy_type,
+      instruments: Object.freeze([...config.instruments]),
+      brokers: Object.freeze([...config.brokers]),
+      logger,
+    });
+    const self = this;
+    const ctx = Object.create(this.context) as TickContext;
+    Object.defineProperty(ctx, 'portfolio', { get: () => self.portfolio, enumerable: true });
+    this.tickContext = Object.freeze(ctx);
+  }
+
+  health(): SlotHealth {
+    const h: SlotHealth = {
+      slot: this.slot,
+      strategyId: this.config.id,
+      strategyType: this.config.strategy_type,
+      state: this.state,
+      ticksIn: this.ticksIn,
+      signalsOut: this.signalsOut,
+      errors: this.errors,
+      consecutiveErrors: this.consecutiveErrors,
+      fillsApplied: this.fillsApplied,
+      latencyUs: this.latency.summary(),
+    };
+    return this.lastError === undefined ? h : { ...h, lastError: this.lastError };
+  }
+}

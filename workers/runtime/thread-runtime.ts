@@ -1,0 +1,263 @@
+import { threadId, type MessagePort } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { RunnerError, serializeError } from '../../src/errors.js';
+import { createThreadLogger } from '../../src/logging/logger.js';
+import type { Signal } from '../../src/domain/signal.js';
+import type { Tick } from '../../src/domain/tick.js';
+import {
+  ACTIVE_BATCH,
+  ACTIVE_SLOT,
+  ACTIVE_TICK,
+  ACTIVITY_INTS,
+  PROTOCOL_VERSION,
+  type BatchResultMessage,
+  type ControlResult,
+  type DataInput,
+  type DataOutput,
+  type EmittedSignal,
+  type FillMessage,
+  type InitReply,
+  type InitRequest,
+  type StartStrategyRequest,
+  type ThreadControl,
+  type ThreadHealth,
+  type TickBatchMessage,
+  type TickError,
+} from '../../src/protocol/messages.js';
+import { StrategyRegistry } from '../../src/strategies/registry.js';
+import { StrategySlot } from './strategy-slot.js';
+import { buildSignals, intentsOf, invalidIntent } from './signal-builder.js';
+
+/**
+ * Everything a strategy thread does, independent of how the thread was
+ * started (piscina here, a plain Worker or a test harness elsewhere).
+ */
+export class ThreadRuntime implements ThreadControl {
+  readonly #data: MessagePort;
+  readonly #slots = new Map<number, StrategySlot>();
+  #registry: StrategyRegistry | undefined;
+  #logger: Logger | undefined;
+  #logLevel = 'info';
+  #threadIndex = -1;
+  #batches = 0;
+  #heartbeat: NodeJS.Timeout | undefined;
+  #done!: () => void;
+  /** resolves when shutdown() has finished: the end of the piscina task */
+  readonly finished: Promise<void>;
+
+  readonly #activity: Int32Array;
+
+  constructor(dataPort: MessagePort, activity: Int32Array = new Int32Array(new SharedArrayBuffer(4 * ACTIVITY_INTS))) {
+    this.#data = dataPort;
+    this.#activity = activity;
+    this.finished = new Promise((resolve) => (this.#done = resolve));
+    dataPort.on('message', (msg: DataInput) => this.#onData(msg));
+  }
+
+  #post(msg: DataOutput): void {
+    this.#data.postMessage(msg);
+  }
+
+  #log(): Logger {
+    if (this.#logger === undefined) {
+      this.#logger = createThreadLogger(this.#logLevel, (line) => this.#post({ t: 'log', line }), { thread: this.#threadIndex });
+    }
+    return this.#logger;
+  }
+
+  // ------------------------------------------------------------------ control
+
+  async init(req: InitRequest): Promise<ControlResult<InitReply>> {
+    if (req.protocolVersion !== PROTOCOL_VERSION) {
+      return fail(new RunnerError('WORKER_PROTOCOL_MISMATCH', `worker speaks protocol ${PROTOCOL_VERSION}, supervisor ${req.protocolVersion}`));
+    }
+    this.#threadIndex = req.threadIndex;
+    this.#logLevel = req.logLevel;
+    try {
+      this.#registry = await StrategyRegistry.create(req.modules, req.baseDir);
+    } catch (err) {
+      return fail(err);
+    }
+    if (req.heartbeatIntervalMs > 0) {
+      const beat = (): void => this.#post({ t: 'heartbeat', at: Date.now(), heapUsed: process.memoryUsage().heapUsed });
+      this.#heartbeat = setInterval(beat, req.heartbeatIntervalMs);
+      beat();
+    }
+    return { ok: true, value: { protocolVersion: PROTOCOL_VERSION, threadId, types: this.#registry.types() } };
+  }
+
+  async startStrategy(req: StartStrategyRequest): Promise<ControlResult> {
+    if (this.#registry === undefined) return fail(new RunnerError('SUPERVISOR_STATE', 'startStrategy before init'));
+    if (this.#slots.has(req.slot)) return fail(new RunnerError('SUPERVISOR_STATE', `slot ${req.slot} is already in use`));
+    const logger = this.#log().child({ strategy_id: req.config.id });
+    const slot = new StrategySlot(req.slot, req.config, req.portfolio, logger);
+    try {
+      const resolved = this.#registry.resolve(req.config);
+      slot.instance = resolved.definition.create(resolved.params, slot.context);
+      if (slot.instance === null || typeof slot.instance !== 'object' || typeof slot.instance.onTick !== 'function') {
+        throw new RunnerError('STRATEGY_DEFINITION_INVALID', `strategy '${req.config.id}': create() of type '${req.config.strategy_type}' did not return an object with onTick()`, {
+          details: { strategy_id: req.config.id },
+        });
+      }
+      await slot.instance.onStart?.(slot.context);
+    } catch (err) {
+      const e = err instanceof RunnerError
+        ? err
+        : new RunnerError('STRATEGY_START_FAILED', `strategy '${req.config.id}' failed to start: ${(err as Error)?.message ?? String(err)}`, {
+            cause: err,
+            details: { strategy_id: req.config.id },
+          });
+      return fail(e);
+    }
+    slot.state = 'running';
+    this.#slots.set(req.slot, slot);
+    logger.info({ strategy_type: req.config.strategy_type, instruments: req.config.instruments.length }, 'strategy started');
+    return OK;
+  }
+
+  async stopStrategy(slotNo: number): Promise<ControlResult> {
+    const slot = this.#slots.get(slotNo);
+    if (slot === undefined) return OK;
+    slot.state = 'stopping';
+    try {
+      await slot.instance?.onStop?.(slot.context);
+    } catch (err) {
+      slot.context.logger.warn({ err }, 'onStop threw');
+    }
+    slot.state = 'stopped';
+    this.#slots.delete(slotNo);
+    return OK;
+  }
+
+  async health(): Promise<ThreadHealth> {
+    const m = process.memoryUsage();
+    return {
+      threadId,
+      heapUsed: m.heapUsed,
+      heapTotal: m.heapTotal,
+      batches: this.#batches,
+      slots: [...this.#slots.values()].map((s) => s.health()),
+    };
+  }
+
+  async shutdown(): Promise<void> {
+    for (const slot of [...this.#slots.keys()]) await this.stopStrategy(slot);
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#data.close();
+    this.#done();
+  }
+
+  // ------------------------------------------------------------------ data
+
+  #onData(msg: DataInput): void {
+    switch (msg.t) {
+      case 'ticks':
+        this.#post(this.processBatch(msg));
+        return;
+      case 'fill':
+        this.#applyFill(msg);
+        return;
+      case 'portfolio': {
+        const slot = this.#slots.get(msg.slot);
+        if (slot !== undefined) slot.portfolio = msg.portfolio;
+        return;
+      }
+    }
+  }
+
+  /**
+   * The hot loop. Per tick: freeze it (strategies on this thread share the
+   * object), then for each target slot call onTick, time it, turn intents into
+   * signals. A throwing strategy is counted and reported; the loop goes on.
+   */
+  processBatch(msg: TickBatchMessage): BatchResultMessage {
+    this.#batches++;
+    const signals: EmittedSignal[] = [];
+    const errors: TickError[] = [];
+    const scratch: Signal[] = [];
+    const { ticks, routes } = msg;
+    const emit = msg.warmup !== true;
+    const activity = this.#activity;
+    let k = 0;
+    Atomics.store(activity, ACTIVE_BATCH, msg.batch);
+    for (let i = 0; i < ticks.length; i++) {
+      const tick = Object.freeze(ticks[i]!) as Tick;
+      Atomics.store(activity, ACTIVE_TICK, i);
+      const n = routes[k++]!;
+      for (let j = 0; j < n; j++) {
+        const slot = this.#slots.get(routes[k++]!);
+        if (slot === undefined || slot.state !== 'running') continue;
+        slot.ticksIn++;
+        // One store per call: lets the supervisor name the strategy if this call never returns.
+        Atomics.store(activity, ACTIVE_SLOT, slot.slot + 1);
+        const t0 = performance.now();
+        try {
+          const intents = intentsOf(slot.instance!.onTick(tick, slot.tickContext), slot.config.id);
+          for (let e = 0; e < intents.length; e++) {
+            const intent = intents[e]!;
+            const bad = invalidIntent(intent);
+            if (bad !== undefined) {
+              throw new RunnerError('STRATEGY_OUTPUT_INVALID', `strategy '${slot.config.id}': onTick output #${e} is invalid: ${bad}`, {
+                details: { strategy_id: slot.config.id },
+              });
+            }
+            if (emit) buildSignals(intent, e, tick, slot.config.id, slot.config.strategy_type, slot.config.brokers, scratch);
+          }
+          slot.consecutiveErrors = 0;
+          for (const s of scratch) signals.push({ i, signal: s });
+          slot.signalsOut += scratch.length;
+        } catch (err) {
+          scratch.length = 0;
+          if (!emit) {
+            // Re-warming after a restart: the strategy has seen the tick; its old errors are not news.
+            slot.latency.record((performance.now() - t0) * 1000);
+            continue;
+          }
+          const e = err instanceof RunnerError
+            ? err
+            : new RunnerError('STRATEGY_TICK_FAILED', `strategy '${slot.config.id}' threw on a tick: ${(err as Error)?.message ?? String(err)}`, {
+                cause: err,
+                details: { strategy_id: slot.config.id },
+              });
+          slot.errors++;
+          slot.consecutiveErrors++;
+          slot.lastError = serializeError(e);
+          errors.push({ i, slot: slot.slot, error: slot.lastError, consecutive: slot.consecutiveErrors });
+        }
+        scratch.length = 0;
+        slot.latency.record((performance.now() - t0) * 1000);
+      }
+    }
+    Atomics.store(activity, ACTIVE_SLOT, 0);
+    return { t: 'result', batch: msg.batch, signals, errors };
+  }
+
+  #applyFill(msg: FillMessage): void {
+    const slot = this.#slots.get(msg.slot);
+    if (slot === undefined) {
+      this.#post({ t: 'fill-result', slot: msg.slot, fillId: msg.fill.fill_id });
+      return;
+    }
+    slot.portfolio = msg.portfolio;
+    slot.fillsApplied++;
+    try {
+      slot.instance?.onFill?.(Object.freeze(msg.fill), slot.tickContext);
+      this.#post({ t: 'fill-result', slot: msg.slot, fillId: msg.fill.fill_id });
+    } catch (err) {
+      const e = new RunnerError('STRATEGY_FILL_FAILED', `strategy '${slot.config.id}' threw in onFill for fill '${msg.fill.fill_id}': ${(err as Error)?.message ?? String(err)}`, {
+        cause: err,
+        details: { strategy_id: slot.config.id, fill_id: msg.fill.fill_id },
+      });
+      slot.errors++;
+      slot.lastError = serializeError(e);
+      this.#post({ t: 'fill-result', slot: msg.slot, fillId: msg.fill.fill_id, error: slot.lastError });
+    }
+  }
+}
+
+const OK: ControlResult = { ok: true, value: undefined };
+
+function fail(err: unknown): { ok: false; error: ReturnType<typeof serializeError> } {
+  return { ok: false, error: serializeError(err) };
+}
