@@ -46,6 +46,7 @@ export class Service {
   #starting: Promise<void> | undefined;
   #stopRequested = false;
   #stopping: Promise<number> | undefined;
+  #clientClosesInFlight = 0;
   #fatal: unknown;
   #done!: (code: number) => void;
   /** Resolves with the exit code once the service has stopped, on request or after a fatal error. */
@@ -58,6 +59,15 @@ export class Service {
 
   get state(): ServiceState {
     return this.#state;
+  }
+
+  /**
+   * True while a Kafka client's close is running (also after the stop gave up
+   * waiting for it): that close holds a libuv thread which process.exit()
+   * joins, so the process would never end. The CLI exits with SIGKILL then.
+   */
+  get clientCloseInFlight(): boolean {
+    return this.#clientClosesInFlight > 0;
   }
 
   get statusPort(): number | undefined {
@@ -302,11 +312,11 @@ export class Service {
     const end = Date.now() + this.#c.shutdown.deadlineMs;
     const remaining = (): number => Math.max(0, end - Date.now());
     let timedOut = false;
-    const step = async (what: string, fn: () => Promise<unknown> | undefined): Promise<void> => {
+    const step = async (what: string, fn: () => Promise<unknown> | undefined, atLeastMs = 0): Promise<void> => {
       try {
         const p = fn();
         if (p === undefined) return;
-        const r = await withDeadline(p.then(() => DONE), remaining());
+        const r = await withDeadline(p.then(() => DONE), Math.max(atLeastMs, remaining()));
         if (r !== DONE) {
           timedOut = true;
           this.#log.warn({ step: what, deadline_ms: this.#c.shutdown.deadlineMs }, 'shutdown step did not finish within the deadline');
@@ -321,8 +331,11 @@ export class Service {
     await step('interrupt start-up', () => this.#starting?.catch(() => undefined));
     await step('stop watching configurations', () => this.#watcher?.stop());
     await step('drain pipeline', () => this.#pipelineRun);
-    await step('commit and close consumer', () => this.#input?.close());
-    await step('close producer', () => this.#sink?.close());
+    // The Kafka clients get at least shutdown.clientCloseMs each, deadline or
+    // not: a client left mid-close would keep the process from exiting.
+    const clientMs = this.#c.shutdown.clientCloseMs;
+    await step('commit and close consumer', () => this.#trackClose(this.#input?.close()), clientMs);
+    await step('close producer', () => this.#trackClose(this.#sink?.close()), clientMs);
     await step('stop threads', () => this.#runtime?.close(Math.max(100, remaining())));
     await step('close database', () => this.#sql?.end({ timeout: Math.max(1, Math.floor(remaining() / 1000)) }));
     const code = this.#fatal !== undefined || timedOut ? 1 : 0;
@@ -330,6 +343,13 @@ export class Service {
     this.#log.info({ exit_code: code, timed_out: timedOut, counters: this.#pipeline?.counters ?? null }, 'strategy-runner stopped');
     this.#done(code);
     return code;
+  }
+
+  /** Counts a Kafka client close as in flight until it settles (whatever the deadline). */
+  #trackClose(p: Promise<void> | undefined): Promise<void> | undefined {
+    if (p === undefined) return undefined;
+    this.#clientClosesInFlight++;
+    return p.finally(() => this.#clientClosesInFlight--);
   }
 }
 

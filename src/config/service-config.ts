@@ -123,7 +123,15 @@ export const ServiceConfigSchema = z
       .strict()
       .prefault({}),
     shutdown: z
-      .object({ deadlineMs: z.number().int().min(100).default(10_000) })
+      .object({
+        deadlineMs: z.number().int().min(100).default(10_000),
+        /**
+         * Time always given to closing each Kafka client, even when the
+         * deadline has run out: a librdkafka client abandoned mid-close can
+         * keep the process from exiting (its close blocks a libuv thread).
+         */
+        clientCloseMs: z.number().int().min(100).default(3_000),
+      })
       .strict()
       .prefault({}),
   })

@@ -44,12 +44,26 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger,
   );
 
+  // Leave now, whatever handle a library still holds. But a librdkafka close
+  // still running holds a libuv thread that process.exit() joins: the process
+  // would never end, so exit with SIGKILL then. Nothing is lost either way
+  // (offsets not committed are processed again after the restart).
+  const exit = (code: number): void => {
+    if (service.clientCloseInFlight) {
+      logger.error({ exit_code: code }, 'a Kafka client is still closing: exiting with SIGKILL so the process cannot hang');
+      logger.flush(() => process.kill(process.pid, 'SIGKILL'));
+      return;
+    }
+    logger.flush(() => process.exit(code));
+  };
+
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals): void => {
     signals++;
     if (signals > 1) {
       logger.warn({ signal: sig }, 'second signal: exiting now');
-      process.exit(130);
+      exit(130);
+      return;
     }
     logger.info({ signal: sig }, 'stopping');
     void service.stop();
@@ -60,7 +74,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGHUP', () => service.reload());
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; stopping');
-    void service.stop().then(() => process.exit(1));
+    void service.stop().then(() => exit(1));
   });
 
   try {
@@ -71,8 +85,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     logger.fatal({ err }, 'start-up failed');
   }
   const code = await service.finished;
-  // Everything is delivered, committed and closed: leave now, whatever handle a library still holds.
-  logger.flush(() => process.exit(code));
+  exit(code);
   return code;
 }
 

@@ -35,7 +35,7 @@ const DEFAULTS = {
   status: { host: '127.0.0.1', port: null, controlToken: null },
   log: { level: 'info', format: 'auto' },
   portfolio: { initialCash: 0 },
-  shutdown: { deadlineMs: 10_000 },
+  shutdown: { deadlineMs: 10_000, clientCloseMs: 3_000 },
 };
 
 describe('parseServiceConfig defaults', () => {
@@ -113,6 +113,7 @@ describe('parseServiceConfig validation', () => {
     ['log.level "loud"', { log: { level: 'loud' } }, 'log.level'],
     ['strategyModules [""]', { strategyModules: [''] }, 'strategyModules.0'],
     ['shutdown.deadlineMs 99', { shutdown: { deadlineMs: 99 } }, 'shutdown.deadlineMs'],
+    ['shutdown.clientCloseMs 50', { shutdown: { clientCloseMs: 50 } }, 'shutdown.clientCloseMs'],
     ['portfolio.initialCash Infinity', { portfolio: { initialCash: Infinity } }, 'portfolio.initialCash'],
   ])('rejects %s', (_what, input, path) => {
     const e = thrown(() => parseServiceConfig(input, 'x', '/b'));
