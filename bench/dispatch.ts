@@ -4,10 +4,11 @@
  * baselines measured in the same run:
  *  (a) the limit: the same bytes decoded and run through the same strategy
  *      code in this thread, no workers (what one core can do);
- *  (b) the transport alone: the same per-thread batches posted to threads
- *      that do nothing but answer.
+ *  (b) the transport alone: the same per-thread batches, encoded and posted
+ *      as the runtime does, to threads that only decode them and answer.
  * Prints a table and writes bench/results/dispatch-<mode>.json.
- *   node dist/bench/dispatch.js [--quick] [--ticks N] [--runs N] [--out FILE]
+ *   node dist/bench/dispatch.js [--quick] [--ticks N] [--runs N] [--batch N] [--out FILE]
+ *                               [--strategies 10,100] [--pools 1,2,per-strategy] [--kinds trivial,builtin]
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -21,6 +22,7 @@ import { emptyPortfolio } from '../src/domain/portfolio.js';
 import type { Signal } from '../src/domain/signal.js';
 import type { InputEvent, SignalSink } from '../src/io/interfaces.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
+import { encodeTickBatch, transferList } from '../src/protocol/tick-batch-codec.js';
 import { RouteTable } from '../src/routing/route-table.js';
 import { StrategyRegistry } from '../src/strategies/registry.js';
 import { Supervisor } from '../src/supervision/supervisor.js';
@@ -128,12 +130,11 @@ function limit(configs: StrategyConfig[], registry: StrategyRegistry, lines: str
   return { seconds: Number(process.hrtime.bigint() - t0) / 1e9, signals };
 }
 
-const ECHO = `const { parentPort } = require('node:worker_threads');
-parentPort.on('message', (m) => parentPort.postMessage(m.ticks.length));`;
+const ECHO = join(HERE, 'lib', 'echo-worker.js');
 
 /** Baseline (b): the per-thread batches of the runtime, posted to threads that only answer. */
 async function transport(configs: StrategyConfig[], threads: number, lines: string[], batch: number): Promise<{ seconds: number; signals: number }> {
-  const workers = Array.from({ length: threads }, () => new Worker(ECHO, { eval: true }));
+  const workers = Array.from({ length: threads }, () => new Worker(ECHO));
   const table = RouteTable.build(configs.map((c, i) => ({ strategyId: c.id, instruments: c.instruments, host: i % threads, slot: i })));
   const pending: Promise<unknown>[][] = workers.map(() => []);
   const replies = workers.map((w) => {
@@ -144,7 +145,8 @@ async function transport(configs: StrategyConfig[], threads: number, lines: stri
   const send = (h: number, ticks: Tick[], routes: number[]): Promise<void> =>
     new Promise<void>((resolve) => {
       replies[h]!.push(resolve);
-      workers[h]!.postMessage({ t: 'ticks', ticks, routes });
+      const enc = encodeTickBatch(ticks, routes);
+      workers[h]!.postMessage({ t: 'ticks', batch: 0, ...enc }, transferList(enc));
     });
   const run = async (from: number, to: number): Promise<void> => {
     const window: Promise<unknown>[] = [];
@@ -174,15 +176,26 @@ async function transport(configs: StrategyConfig[], threads: number, lines: stri
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, ticks: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' }, batch: { type: 'string' } },
+    options: {
+      quick: { type: 'boolean', default: false },
+      ticks: { type: 'string' },
+      runs: { type: 'string' },
+      out: { type: 'string' },
+      batch: { type: 'string' },
+      // e.g. --strategies 100 --pools 2 --kinds trivial: one case, for profiling
+      strategies: { type: 'string' },
+      pools: { type: 'string' },
+      kinds: { type: 'string' },
+    },
   });
   const quick = values.quick;
   const n = Number(values.ticks ?? (quick ? 20_000 : 200_000));
   const runs = Number(values.runs ?? (quick ? 1 : 3));
   const batch = Number(values.batch ?? 512);
-  const counts = quick ? [10, 100] : [1, 10, 100, 1000];
-  const pools: (number | 'per-strategy')[] = quick ? [2, 'per-strategy'] : [1, 2, 4, 'per-strategy'];
-  const kinds: ('trivial' | 'builtin')[] = quick ? ['trivial'] : ['trivial', 'builtin'];
+  const list = (v: string | undefined): string[] | undefined => v?.split(',').map((x) => x.trim());
+  const counts = list(values.strategies)?.map(Number) ?? (quick ? [10, 100] : [1, 10, 100, 1000]);
+  const pools = list(values.pools)?.map((p) => (p === 'per-strategy' ? p : Number(p))) ?? (quick ? [2, 'per-strategy'] : [1, 2, 4, 'per-strategy']);
+  const kinds = (list(values.kinds) as ('trivial' | 'builtin')[] | undefined) ?? (quick ? ['trivial'] : ['trivial', 'builtin']);
   const lines = tickLines(n);
   const registry = await StrategyRegistry.create([TRIVIAL], HERE);
   const results: CaseResult[] = [];

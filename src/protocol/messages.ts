@@ -2,8 +2,9 @@
  * The protocol between the supervisor (main thread) and a strategy thread.
  *
  * Two MessagePorts per thread:
- *  - the data port carries the hot path, as plain structured-clone messages,
- *    batched (one message per thread per dispatch round, never one per tick);
+ *  - the data port carries the hot path, batched (one message per thread per
+ *    dispatch round, never one per tick); tick batches travel as transferred
+ *    typed arrays (tick-batch-codec.ts), the rest as structured clones;
  *  - the control port carries rare calls (init, start, stop, health,
  *    shutdown) through comlink, whose per-call promise is fine there.
  * Messages on one port keep their order, so a fill sent after a tick batch is
@@ -16,22 +17,33 @@ import type { PortfolioView } from '../domain/portfolio.js';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
 import type { StrategyConfig } from '../config/strategy-config.js';
+import type { EncodedTickBatch } from './tick-batch-codec.js';
 
 /** Bumped on any incompatible change; checked by init(). */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------- data port: main → thread
 
 /**
- * A batch of ticks for one thread. `routes` is flat: for tick i, a count n
- * followed by the n local slot numbers that want it.
+ * A batch of ticks for one thread, as the thread's loop sees it. `routes` is
+ * flat: for tick i, a count n followed by the n local slot numbers that want it.
  */
 export interface TickBatchMessage {
   readonly t: 'ticks';
   readonly batch: number;
   readonly ticks: readonly Tick[];
-  readonly routes: readonly number[];
+  readonly routes: ArrayLike<number>;
   /** re-warming a restarted strategy: run onTick, build no signals */
+  readonly warmup?: boolean;
+}
+
+/**
+ * The same batch on the wire: the ticks as columns (see tick-batch-codec.ts),
+ * `cols` and `routes` transferred with the message, not copied.
+ */
+export interface TickBatchWire extends EncodedTickBatch {
+  readonly t: 'ticks';
+  readonly batch: number;
   readonly warmup?: boolean;
 }
 
@@ -50,7 +62,7 @@ export interface PortfolioMessage {
   readonly portfolio: PortfolioView;
 }
 
-export type DataInput = TickBatchMessage | FillMessage | PortfolioMessage;
+export type DataInput = TickBatchWire | FillMessage | PortfolioMessage;
 
 // ---------------------------------------------------------------- data port: thread → main
 

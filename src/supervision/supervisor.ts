@@ -781,8 +781,8 @@ export class Supervisor {
   async #rewarm(host: WorkerHost, entries: StrategyEntry[]): Promise<void> {
     const wants = new Map<number, number[]>();
     for (const e of entries) for (const t of new Set(e.config.instruments)) (wants.get(t) ?? wants.set(t, []).get(t)!).push(e.slot);
-    const poison = new Set(entries.map((e) => e.poison).filter((t): t is Tick => t !== undefined));
-    const ticks = this.#history.recent(wants.keys()).filter((t) => !poison.has(t));
+    const poison = entries.map((e) => e.poison).filter((t): t is Tick => t !== undefined);
+    const ticks = this.#history.recent(wants.keys(), poison);
     if (ticks.length === 0) return;
     // In chunks, like live batches: one huge batch could outlast the hang timeout.
     for (let i = 0; i < ticks.length; i += REWARM_CHUNK) {

@@ -25,6 +25,7 @@ import {
   type TickBatchMessage,
   type TickError,
 } from '../../src/protocol/messages.js';
+import { decodeTickBatch } from '../../src/protocol/tick-batch-codec.js';
 import { StrategyRegistry } from '../../src/strategies/registry.js';
 import { StrategySlot } from './strategy-slot.js';
 import { buildSignals, intentsOf, invalidIntent } from './signal-builder.js';
@@ -153,7 +154,7 @@ export class ThreadRuntime implements ThreadControl {
   #onData(msg: DataInput): void {
     switch (msg.t) {
       case 'ticks':
-        this.#post(this.processBatch(msg));
+        this.#post(this.processBatch({ t: 'ticks', batch: msg.batch, ticks: decodeTickBatch(msg), routes: msg.routes, ...(msg.warmup === true ? { warmup: true } : {}) }));
         return;
       case 'fill':
         this.#applyFill(msg);
