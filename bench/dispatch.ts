@@ -9,6 +9,7 @@
  * Prints a table and writes bench/results/dispatch-<mode>.json.
  *   node dist/bench/dispatch.js [--quick] [--ticks N] [--runs N] [--batch N] [--out FILE]
  *                               [--strategies 10,100] [--pools 1,2,per-strategy] [--kinds trivial,builtin]
+ *                               [--measures limit,runtime,transport]
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -22,7 +23,7 @@ import { emptyPortfolio } from '../src/domain/portfolio.js';
 import type { Signal } from '../src/domain/signal.js';
 import type { InputEvent, SignalSink } from '../src/io/interfaces.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
-import { encodeTickBatch, transferList } from '../src/protocol/tick-batch-codec.js';
+import { encodeTickBatch } from '../src/protocol/tick-batch-codec.js';
 import { RouteTable } from '../src/routing/route-table.js';
 import { StrategyRegistry } from '../src/strategies/registry.js';
 import { Supervisor } from '../src/supervision/supervisor.js';
@@ -146,7 +147,7 @@ async function transport(configs: StrategyConfig[], threads: number, lines: stri
     new Promise<void>((resolve) => {
       replies[h]!.push(resolve);
       const enc = encodeTickBatch(ticks, routes);
-      workers[h]!.postMessage({ t: 'ticks', batch: 0, ...enc }, transferList(enc));
+      workers[h]!.postMessage({ t: 'ticks', batch: 0, ...enc });
     });
   const run = async (from: number, to: number): Promise<void> => {
     const window: Promise<unknown>[] = [];
@@ -186,6 +187,7 @@ async function main(): Promise<void> {
       strategies: { type: 'string' },
       pools: { type: 'string' },
       kinds: { type: 'string' },
+      measures: { type: 'string' },
     },
   });
   const quick = values.quick;
@@ -196,6 +198,7 @@ async function main(): Promise<void> {
   const counts = list(values.strategies)?.map(Number) ?? (quick ? [10, 100] : [1, 10, 100, 1000]);
   const pools = list(values.pools)?.map((p) => (p === 'per-strategy' ? p : Number(p))) ?? (quick ? [2, 'per-strategy'] : [1, 2, 4, 'per-strategy']);
   const kinds = (list(values.kinds) as ('trivial' | 'builtin')[] | undefined) ?? (quick ? ['trivial'] : ['trivial', 'builtin']);
+  const measures = new Set(list(values.measures) ?? ['limit', 'runtime', 'transport']);
   const lines = tickLines(n);
   const registry = await StrategyRegistry.create([TRIVIAL], HERE);
   const results: CaseResult[] = [];
@@ -213,25 +216,25 @@ async function main(): Promise<void> {
       const fanout = (count * 50) / 1000;
       const lim: number[] = [];
       let limSignals = 0;
-      for (let r = 0; r < runs; r++) {
+      for (let r = 0; r < (measures.has('limit') ? runs : 0); r++) {
         const x = limit(configs, registry, lines);
         lim.push(x.seconds);
         limSignals = x.signals;
       }
-      record({ strategies: count, kind, pool: 'none', measure: 'limit', ticks: n, signals: limSignals, fanout }, lim);
+      if (measures.has('limit')) record({ strategies: count, kind, pool: 'none', measure: 'limit', ticks: n, signals: limSignals, fanout }, lim);
       for (const pool of pools) {
         // 1,000 threads do not fit a 2-core machine's sense: one per strategy stops at 100.
         if (pool === 'per-strategy' && count > 100) continue;
         const threads = pool === 'per-strategy' ? count : Math.min(pool, count);
         const rt: number[] = [];
         let signals = 0;
-        for (let r = 0; r < runs; r++) {
+        for (let r = 0; r < (measures.has('runtime') ? runs : 0); r++) {
           const x = await runtime(configs, registry, pool === 'per-strategy' ? undefined : pool, lines, batch);
           rt.push(x.seconds);
           signals = x.signals;
         }
-        record({ strategies: count, kind, pool, measure: 'runtime', ticks: n, signals, fanout }, rt);
-        if (kind === 'trivial') {
+        if (measures.has('runtime')) record({ strategies: count, kind, pool, measure: 'runtime', ticks: n, signals, fanout }, rt);
+        if (kind === 'trivial' && measures.has('transport')) {
           const tr: number[] = [];
           for (let r = 0; r < runs; r++) tr.push((await transport(configs, threads, lines, batch)).seconds);
           record({ strategies: count, kind, pool, measure: 'transport', ticks: n, signals: 0, fanout }, tr);

@@ -3,8 +3,8 @@
  *
  * Two MessagePorts per thread:
  *  - the data port carries the hot path, batched (one message per thread per
- *    dispatch round, never one per tick); tick batches travel as transferred
- *    typed arrays (tick-batch-codec.ts), the rest as structured clones;
+ *    dispatch round, never one per tick); tick batches travel as typed
+ *    arrays (tick-batch-codec.ts), the rest as structured clones;
  *  - the control port carries rare calls (init, start, stop, health,
  *    shutdown) through comlink, whose per-call promise is fine there.
  * Messages on one port keep their order, so a fill sent after a tick batch is
@@ -38,8 +38,7 @@ export interface TickBatchMessage {
 }
 
 /**
- * The same batch on the wire: the ticks as columns (see tick-batch-codec.ts),
- * `cols` and `routes` transferred with the message, not copied.
+ * The same batch on the wire: the ticks as columns (see tick-batch-codec.ts).
  */
 export interface TickBatchWire extends EncodedTickBatch {
   readonly t: 'ticks';

@@ -4,8 +4,10 @@
  * everything else on the hot path (every property name and value is
  * serialised and rebuilt), so the four fields every tick has travel as one
  * Float64Array (a row of TICK_STRIDE numbers per tick) and the routes as an
- * Int32Array, both transferred, not copied. A tick with any other field
- * travels whole, beside the columns, so nothing a strategy could read is lost.
+ * Int32Array: cloning those is a memcpy. (Transferring them instead costs
+ * more at these sizes: 6 µs against 2.7 µs per post of a 512-tick batch.)
+ * A tick with any other field travels whole, beside the columns, so nothing
+ * a strategy could read is lost.
  *
  * Every column value is exact as a double: instrument_token is a safe
  * integer, timestamp is epoch ms (decoded ticks carry it as a number), price
@@ -34,7 +36,7 @@ export function hasOnlyCoreFields(t: Tick): boolean {
   return n === (t.volume === undefined ? 3 : 4) && typeof t.timestamp === 'number';
 }
 
-/** Encode a batch; the returned arrays' buffers can go in the postMessage transfer list. */
+/** Encode a batch for postMessage. */
 export function encodeTickBatch(ticks: readonly Tick[], routes: ArrayLike<number>): EncodedTickBatch {
   const cols = new Float64Array(ticks.length * TICK_STRIDE);
   let extraAt: number[] | undefined;
@@ -53,11 +55,6 @@ export function encodeTickBatch(ticks: readonly Tick[], routes: ArrayLike<number
   }
   const r = Int32Array.from(routes);
   return extraAt === undefined ? { cols, routes: r } : { cols, routes: r, extraAt, extra: extra! };
-}
-
-/** The buffers to transfer with an encoded batch. */
-export function transferList(b: EncodedTickBatch): ArrayBuffer[] {
-  return [b.cols.buffer as ArrayBuffer, b.routes.buffer as ArrayBuffer];
 }
 
 /** Rebuild the ticks of an encoded batch, in order. */

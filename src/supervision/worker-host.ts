@@ -8,7 +8,7 @@ import type { Fill } from '../domain/fill.js';
 import type { PortfolioView } from '../domain/portfolio.js';
 import type { Tick } from '../domain/tick.js';
 import { RunnerError, deserializeError, type SerializedError } from '../errors.js';
-import { encodeTickBatch, transferList } from '../protocol/tick-batch-codec.js';
+import { encodeTickBatch } from '../protocol/tick-batch-codec.js';
 import {
   ACTIVE_BATCH,
   ACTIVE_SLOT,
@@ -224,7 +224,7 @@ export class WorkerHost {
     });
   }
 
-  /** Hot path: one postMessage per thread per round, the ticks encoded as columns and transferred. */
+  /** Hot path: one postMessage per thread per round, the ticks encoded as columns. */
   sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
     if (this.#state !== 'ready') {
       return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#state}`));
@@ -234,7 +234,7 @@ export class WorkerHost {
     const msg: DataInput = warmup ? { t: 'ticks', batch, ...enc, warmup } : { t: 'ticks', batch, ...enc };
     return new Promise<BatchResultMessage>((resolve, reject) => {
       this.#pending.set(batch, { resolve, reject, ticks });
-      this.#data!.postMessage(msg, transferList(enc));
+      this.#data!.postMessage(msg);
     });
   }
 

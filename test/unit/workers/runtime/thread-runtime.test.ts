@@ -4,7 +4,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ThreadRuntime } from '../../../../workers/runtime/thread-runtime.js';
 import { PROTOCOL_VERSION, type BatchResultMessage, type DataOutput, type InitRequest, type SlotHealth } from '../../../../src/protocol/messages.js';
-import { encodeTickBatch, transferList } from '../../../../src/protocol/tick-batch-codec.js';
+import { encodeTickBatch } from '../../../../src/protocol/tick-batch-codec.js';
 import { parseStrategyConfigs, type StrategyConfig, type StrategyConfigInput } from '../../../../src/config/strategy-config.js';
 import { applyFill, emptyPortfolio } from '../../../../src/domain/portfolio.js';
 import { signalId } from '../../../../src/domain/signal.js';
@@ -477,12 +477,12 @@ describe('ThreadRuntime.health', () => {
 // ------------------------------------------------------------------ data port
 
 describe('ThreadRuntime data port', () => {
-  it('answers a ticks message (on the wire: encoded, buffers transferred) with a result message', async () => {
+  it('answers a ticks message (on the wire: encoded as columns) with a result message', async () => {
     const h = await initialised();
     await start(h, 0, { id: 'a' });
     const b = batch([tick(1, 'buy')], [0], 17);
     const enc = encodeTickBatch(b.ticks, b.routes);
-    h.port.postMessage({ t: 'ticks', batch: b.batch, ...enc }, transferList(enc));
+    h.port.postMessage({ t: 'ticks', batch: b.batch, ...enc });
     const r = await nextOutput(h, 'result');
     expect(r.batch).toBe(17);
     expect((r as BatchResultMessage).signals.map((s) => s.signal.strategy_id)).toEqual(['a']);
