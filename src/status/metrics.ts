@@ -71,6 +71,9 @@ export function createMetrics(src: MetricSources): Registry {
   gauge('thread_heap_used_bytes', 'V8 heap used by each strategy thread', ['thread'], (g) => {
     for (const t of snapshot?.threads ?? []) if (t.heap_used_bytes !== null) g.set({ thread: String(t.thread) }, t.heap_used_bytes);
   });
+  gauge('thread_heap_total_bytes', 'V8 heap committed by each strategy thread (most of its resident memory)', ['thread'], (g) => {
+    for (const t of snapshot?.threads ?? []) if (t.heap_total_bytes !== null) g.set({ thread: String(t.thread) }, t.heap_total_bytes);
+  });
   gauge('thread_heartbeat_age_seconds', 'Time since each thread last reported alive', ['thread'], (g) => {
     for (const t of snapshot?.threads ?? []) if (t.last_heartbeat_age_ms !== null) g.set({ thread: String(t.thread) }, t.last_heartbeat_age_ms / 1000);
   });

@@ -1035,6 +1035,7 @@ export class Supervisor {
         queue_depth: h.queueDepth,
         last_heartbeat_age_ms: h.lastHeartbeatAt === 0 ? null : now - h.lastHeartbeatAt,
         heap_used_bytes: health?.heapUsed ?? (h.heapUsed || null),
+        heap_total_bytes: health?.heapTotal ?? null,
         restarts: rec?.restarts ?? 0,
         last_failure: rec?.lastFailure ?? null,
         failure: h.failure?.message ?? null,
@@ -1090,6 +1091,8 @@ export interface ThreadStatus {
   queue_depth: number;
   last_heartbeat_age_ms: number | null;
   heap_used_bytes: number | null;
+  /** the thread's committed V8 heap (young generation included): most of a thread's resident memory */
+  heap_total_bytes: number | null;
   restarts: number;
   last_failure: string | null;
   failure: string | null;

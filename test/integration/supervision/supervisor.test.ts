@@ -145,6 +145,7 @@ describe('Supervisor', () => {
       expect(t.last_heartbeat_age_ms).toBeGreaterThanOrEqual(0);
       expect(t.last_heartbeat_age_ms).toBeLessThan(5000);
       expect(t.heap_used_bytes).toBeGreaterThan(1_000_000);
+      expect(t.heap_total_bytes).toBeGreaterThanOrEqual(t.heap_used_bytes!);
       const m = t.strategies.find((x) => x['id'] === 'm')!;
       expect(m['ticks_in']).toBe(500);
       expect(m['latency_us']).toMatchObject({ count: 500 });
