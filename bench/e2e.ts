@@ -1,0 +1,424 @@
+/**
+ * End-to-end throughput with the real broker: ticks/s from a pre-loaded
+ * `market.ticks` topic to acknowledged signals, for
+ *  - runner: the live runner's components (KafkaInput → Pipeline →
+ *    Supervisor threads → KafkaSignalSink, composed as Service does), 100
+ *    trivial strategies over 1,000 instruments (50 each), pool 2; timed from
+ *    the first tick batch to the moment every tick's round is delivered (all
+ *    its signals, and all earlier ones, acknowledged by the broker);
+ *  - consume-only: the same client library and the same consumer settings,
+ *    reading the same topic and doing nothing with the messages; timed from
+ *    the first batch to the last offset;
+ *  - seeds: the seeds' design, one consumer per strategy, each in its own
+ *    group reading the whole topic, filtering by its instruments and running
+ *    the strategy inline (signals to one shared producer); timed from the
+ *    first batch of any consumer to the last consumer's last offset and the
+ *    last signal acknowledged.
+ * Each run uses a fresh consumer group on the same pre-loaded topic. Prints a
+ * table and writes bench/results/e2e-<mode>.json.
+ *   node dist/bench/e2e.js [--quick] [--brokers H:P] [--ticks N] [--runs N] [--seeds 10,100]
+ *                          [--seed-ticks N] [--strategies N] [--pool N] [--partitions N] [--out FILE]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KafkaJS } from '@confluentinc/kafka-javascript';
+import pino from 'pino';
+import { parseServiceConfig, type ServiceConfig, type ServiceConfigInput } from '../src/config/service-config.js';
+import { parseStrategyConfigs } from '../src/config/strategy-config.js';
+import { emptyPortfolio } from '../src/domain/portfolio.js';
+import { signalId, type Signal, type SignalIntent } from '../src/domain/signal.js';
+import { decodeTick } from '../src/domain/tick.js';
+import type { InputEvent } from '../src/io/interfaces.js';
+import { StrategyRegistry } from '../src/strategies/registry.js';
+import { createTopics, deleteTopics, preload, topicSize, uniqueName, useBroker } from './lib/broker.js';
+import { startBenchRunner } from './lib/e2e-runner.js';
+import { machine, median } from './lib/machine.js';
+import { strategies, tickLines } from './lib/workload.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const TRIVIAL = join(HERE, 'strategies', 'trivial.js');
+const log = pino({ level: 'error' }, pino.destination(2));
+
+export interface E2eResult {
+  measure: 'consume-only' | 'runner' | 'seeds';
+  strategies: number;
+  pool: number | null;
+  ticks: number;
+  /** median over runs */
+  ticks_per_s: number;
+  runs: number[];
+  /** runner and seeds: signals acknowledged by the broker (last run) */
+  signals: number;
+  /** ticks_per_s / the consume-only median */
+  ratio_to_consume_only: number | null;
+  /** seeds: how far apart the consumers' first batches were (group joins), last run */
+  start_spread_ms?: number;
+  /** runner: pipeline counters of the last run */
+  unrouted_ticks?: number;
+}
+
+interface Topics {
+  ticks: string;
+  fills: string;
+  deadLetter: string;
+  signals: string;
+  paper: string;
+  /** the seeds' topic: the first seed_ticks ticks of the same stream (each seed consumer reads all of it) */
+  seedTicks: string;
+}
+
+/** Resolves with `done`; rejects when `progress()` has not moved for `stallMs` (a broken run must not hang). */
+async function untilDone(what: string, done: Promise<void>, progress: () => number, stallMs = 60_000): Promise<void> {
+  let last = progress();
+  let since = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const watchdog = new Promise<never>((_, reject) => {
+    timer = setInterval(() => {
+      const now = progress();
+      if (now !== last) {
+        last = now;
+        since = performance.now();
+      } else if (performance.now() - since > stallMs) {
+        reject(new Error(`${what}: no progress for ${stallMs / 1000} s (at ${now})`));
+      }
+    }, 500);
+  });
+  try {
+    await Promise.race([done, watchdog]);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function serviceInput(brokers: string[], topics: Topics, groupId: string, pool: number, kafka: Partial<Record<'consumer' | 'producer' | 'librdkafka', Record<string, unknown>>>): ServiceConfigInput {
+  return {
+    strategyModules: [TRIVIAL],
+    pool: { size: pool },
+    log: { level: 'warn' },
+    supervision: { hangTimeoutMs: 60_000 },
+    kafka: {
+      brokers,
+      clientId: 'strategy-runner-bench',
+      groupId,
+      topics: { ticks: topics.ticks, fills: topics.fills, deadLetter: topics.deadLetter, signals: topics.signals },
+      consumer: { warmupMessages: 0, ...(kafka.consumer ?? {}) },
+      producer: { ...(kafka.producer ?? {}) },
+      librdkafka: (kafka.librdkafka ?? {}) as Record<string, string | number | boolean>,
+    },
+  };
+}
+
+/** The ticks consumer's options exactly as KafkaInput builds them, for the baseline and the seeds. */
+function consumerOf(c: ServiceConfig, groupId: string): KafkaJS.Consumer {
+  const k = c.kafka;
+  const kafka = new KafkaJS.Kafka({ kafkaJS: { brokers: k.brokers, clientId: k.clientId, logLevel: KafkaJS.logLevel.ERROR }, ...k.librdkafka });
+  return kafka.consumer({
+    kafkaJS: { groupId, fromBeginning: true, autoCommit: false },
+    'fetch.wait.max.ms': k.consumer.fetchWaitMaxMs,
+    'js.consumer.max.batch.size': k.consumer.maxBatchSize,
+    'session.timeout.ms': k.consumer.sessionTimeoutMs,
+    ...k.consumerOptions,
+  });
+}
+
+/** (a) Consume-only: count the messages, nothing else. */
+async function consumeOnly(c: ServiceConfig, topic: string, n: number): Promise<{ seconds: number }> {
+  const consumer = consumerOf(c, uniqueName('bench-consume-only'));
+  let count = 0;
+  let t0 = 0;
+  let t1 = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic] });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        if (t0 === 0) t0 = performance.now();
+        count += batch.messages.length;
+        if (count >= n && t1 === 0) {
+          t1 = performance.now();
+          done();
+        }
+      },
+    });
+    await untilDone('consume-only', finished, () => count);
+  } finally {
+    await consumer.disconnect();
+  }
+  return { seconds: (t1 - t0) / 1000 };
+}
+
+/** The runner: from the first tick batch to every tick's round delivered (signals acknowledged). */
+async function runner(input: ServiceConfigInput, n: number, configs: ReturnType<typeof parseStrategyConfigs>): Promise<{ seconds: number; signals: number; unrouted: number }> {
+  let t0 = 0;
+  let t1 = 0;
+  let delivered = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  async function* observe(events: AsyncIterable<InputEvent>): AsyncGenerator<InputEvent> {
+    for await (const ev of events) {
+      if (ev.kind !== 'ticks' || ev.warmup === true) {
+        yield ev;
+        continue;
+      }
+      if (t0 === 0) t0 = performance.now();
+      const size = ev.ticks.length;
+      const inner = ev.onDelivered;
+      yield {
+        ...ev,
+        onDelivered: () => {
+          inner?.();
+          delivered += size;
+          if (delivered >= n && t1 === 0) {
+            t1 = performance.now();
+            done();
+          }
+        },
+      };
+    }
+  }
+  const r = await startBenchRunner({ config: input, baseDir: HERE, strategies: configs, logger: log, wrapEvents: observe });
+  try {
+    await Promise.race([untilDone('runner', finished, () => delivered + r.pipeline.counters.ticks), r.done.then(() => Promise.reject(r.failure() ?? new Error('pipeline ended before every tick was delivered')))]);
+  } finally {
+    await r.stop();
+  }
+  return { seconds: (t1 - t0) / 1000, signals: r.sink.acknowledged, unrouted: r.pipeline.counters.unroutedTicks };
+}
+
+/** (b) The seeds' design: one consumer (own group) per strategy, filter, run the strategy inline, produce. */
+async function seeds(c: ServiceConfig, topics: Topics, n: number, count: number, registry: StrategyRegistry): Promise<{ seconds: number; signals: number; spreadMs: number }> {
+  const k = c.kafka;
+  const configs = parseStrategyConfigs(strategies(count, 'trivial'), 'bench').configs;
+  const producer = new KafkaJS.Kafka({ kafkaJS: { brokers: k.brokers, clientId: 'seeds', logLevel: KafkaJS.logLevel.ERROR }, ...k.librdkafka }).producer({
+    kafkaJS: { acks: -1, idempotent: true, compression: k.producer.compression as KafkaJS.CompressionTypes },
+    'linger.ms': k.producer.lingerMs,
+    ...k.producerOptions,
+  });
+  await producer.connect();
+  const consumers = configs.map(() => consumerOf(c, uniqueName('bench-seed')));
+  const starts: number[] = [];
+  let ended = 0;
+  let tEnd = 0;
+  let acked = 0;
+  const sends: Promise<unknown>[] = [];
+  let consumedTotal = 0;
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  try {
+    await Promise.all(consumers.map((x) => x.connect()));
+    await Promise.all(
+      configs.map(async (cfg, i) => {
+        const consumer = consumers[i]!;
+        const r = registry.resolve(cfg);
+        const ctx = { strategyId: cfg.id, strategyType: cfg.strategy_type, instruments: cfg.instruments, brokers: cfg.brokers, logger: log };
+        const instance = r.definition.create(r.params, ctx);
+        const tctx = { ...ctx, portfolio: emptyPortfolio(0) };
+        const mine = new Set(cfg.instruments);
+        let consumed = 0;
+        await consumer.subscribe({ topics: [topics.seedTicks] });
+        await consumer.run({
+          eachBatch: async ({ batch }) => {
+            if (consumed === 0) starts.push(performance.now());
+            const out: KafkaJS.Message[] = [];
+            for (const m of batch.messages) {
+              if (m.value === null) continue;
+              const d = decodeTick(m.value.toString('utf8'));
+              if (!d.ok || !mine.has(d.tick.instrument_token)) continue;
+              const res = instance.onTick(d.tick, tctx) as SignalIntent | SignalIntent[] | undefined | void;
+              const intents = res === undefined || res === null ? [] : Array.isArray(res) ? res : [res];
+              for (let e = 0; e < intents.length; e++) {
+                for (const broker of cfg.brokers) {
+                  const t = d.tick;
+                  const s: Signal = {
+                    signal_id: signalId(cfg.id, broker, t.instrument_token, t.timestamp, t.last_price, e),
+                    strategy_id: cfg.id,
+                    strategy_type: cfg.strategy_type,
+                    instrument_token: t.instrument_token,
+                    side: intents[e]!.side,
+                    quantity: intents[e]!.quantity ?? 1,
+                    price: t.last_price,
+                    tick_timestamp: t.timestamp,
+                    broker,
+                  };
+                  out.push({ key: String(s.instrument_token), value: JSON.stringify(s), headers: { 'strategy-id': s.strategy_id, 'signal-id': s.signal_id, 'strategy-type': s.strategy_type } });
+                }
+              }
+            }
+            consumed += batch.messages.length;
+            consumedTotal += batch.messages.length;
+            if (out.length > 0) sends.push(producer.send({ topic: topics.paper, messages: out }).then(() => (acked += out.length)));
+            if (consumed >= n && consumed - batch.messages.length < n) {
+              if (++ended === configs.length) done();
+            }
+          },
+        });
+      }),
+    );
+    await untilDone(`seeds x${count}`, finished, () => consumedTotal);
+    await Promise.all(sends);
+    tEnd = performance.now();
+  } finally {
+    await Promise.allSettled(consumers.map((x) => x.disconnect()));
+    await producer.disconnect();
+  }
+  const t0 = Math.min(...starts);
+  return { seconds: (tEnd - t0) / 1000, signals: acked, spreadMs: Math.round(Math.max(...starts) - t0) };
+}
+
+function fmt(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+async function main(): Promise<void> {
+  // The machine is shared: the load around the run is recorded with the results.
+  const loadBefore = loadavg().map((x) => Math.round(x * 100) / 100);
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      brokers: { type: 'string' },
+      ticks: { type: 'string' },
+      runs: { type: 'string' },
+      strategies: { type: 'string' },
+      pool: { type: 'string' },
+      partitions: { type: 'string' },
+      seeds: { type: 'string' },
+      'seed-ticks': { type: 'string' },
+      'batch-size': { type: 'string' },
+      'fetch-wait-ms': { type: 'string' },
+    },
+  });
+  const quick = values.quick;
+  const n = Number(values.ticks ?? (quick ? 100_000 : 500_000));
+  const runs = Number(values.runs ?? (quick ? 1 : 3));
+  const count = Number(values.strategies ?? 100);
+  const pool = Number(values.pool ?? 2);
+  const partitions = Number(values.partitions ?? 6);
+  const seedCounts = (values.seeds ?? (quick ? '10' : '10,100')).split(',').filter((s) => s.trim() !== '').map(Number);
+  // The seeds read the whole topic once per strategy: cap their ticks so that 100 consumers fit a 2-core run.
+  const seedTicks = Number(values['seed-ticks'] ?? Math.min(n, quick ? 20_000 : 50_000));
+  // ... and run the 100-consumer case once: it is two orders of magnitude away, and takes minutes.
+  const seedRuns = (s: number): number => (s > 10 ? 1 : runs);
+  const kafkaSettings = {
+    consumer: { maxBatchSize: Number(values['batch-size'] ?? 1024), fetchWaitMaxMs: Number(values['fetch-wait-ms'] ?? 10) },
+    producer: {},
+    librdkafka: {},
+  };
+
+  const broker = useBroker(values.brokers);
+  const results: E2eResult[] = [];
+  const prefix = uniqueName('bench-e2e');
+  const topics: Topics = {
+    ticks: `${prefix}.market.ticks`,
+    fills: `${prefix}.orders.filled`,
+    deadLetter: `${prefix}.dlq`,
+    signals: `${prefix}.{broker}.signals.raw`,
+    paper: `${prefix}.paper.signals.raw`,
+    seedTicks: `${prefix}.seeds.market.ticks`,
+  };
+  let settings: Record<string, unknown> = {};
+  try {
+    await createTopics(broker.brokers, [
+      { topic: topics.ticks, partitions },
+      { topic: topics.fills, partitions: 1 },
+      { topic: topics.deadLetter, partitions: 1 },
+      { topic: topics.paper, partitions: 3 },
+      ...(seedCounts.length > 0 ? [{ topic: topics.seedTicks, partitions }] : []),
+    ]);
+    const lines = tickLines(n);
+    const preloadS = await preload(broker.brokers, topics.ticks, lines);
+    const held = await topicSize(broker.brokers, topics.ticks);
+    if (held !== n) throw new Error(`pre-load: the topic holds ${held} messages, expected ${n}`);
+    process.stdout.write(`pre-loaded ${fmt(n)} ticks into ${topics.ticks} (${partitions} partitions) in ${preloadS.toFixed(1)} s\n`);
+    if (seedCounts.length > 0) {
+      await preload(broker.brokers, topics.seedTicks, lines.slice(0, seedTicks));
+      const seedHeld = await topicSize(broker.brokers, topics.seedTicks);
+      if (seedHeld !== seedTicks) throw new Error(`pre-load: the seeds' topic holds ${seedHeld} messages, expected ${seedTicks}`);
+    }
+    const configs = parseStrategyConfigs(strategies(count, 'trivial'), 'bench');
+    const baseInput = (group: string): ServiceConfigInput => serviceInput(broker.brokers, topics, group, pool, kafkaSettings);
+    const compiled = parseServiceConfig(baseInput('x'), 'bench', HERE);
+    settings = {
+      ticks: n,
+      runs,
+      strategies: count,
+      strategy: 'BenchTrivial (signal every 1,000th tick per strategy)',
+      instruments: 1000,
+      instruments_per_strategy: 50,
+      pool,
+      partitions,
+      seeds: seedCounts,
+      seed_ticks: seedTicks,
+      seed_runs: Object.fromEntries(seedCounts.map((s) => [s, seedRuns(s)])),
+      seed_design: 'one consumer per strategy, each in its own group reading the whole seeds topic, same consumer settings; decode, filter by instruments, strategy inline; signals to one shared producer (one send per batch), acks=all',
+      preload_s: Number(preloadS.toFixed(2)),
+      broker: { brokers: broker.brokers, started_by_bench: broker.started },
+      kafka: { consumer: compiled.kafka.consumer, producer: compiled.kafka.producer, librdkafka: compiled.kafka.librdkafka, consumerOptions: compiled.kafka.consumerOptions, producerOptions: compiled.kafka.producerOptions },
+      dispatch: compiled.dispatch,
+      supervision: { maxQueuedBatches: compiled.supervision.maxQueuedBatches, slowAfterMs: compiled.supervision.slowAfterMs },
+    };
+
+    const base: number[] = [];
+    const run: number[] = [];
+    let last = { signals: 0, unrouted: 0 };
+    for (let i = 0; i < runs; i++) {
+      // Interleaved, so that drift on a shared machine hits both alike.
+      const b = await consumeOnly(compiled, topics.ticks, n);
+      base.push(Math.round(n / b.seconds));
+      process.stdout.write(`  run ${i + 1}: consume-only ${fmt(n / b.seconds)} ticks/s\n`);
+      const x = await runner(baseInput(uniqueName('bench-runner')), n, configs);
+      run.push(Math.round(n / x.seconds));
+      last = x;
+      process.stdout.write(`  run ${i + 1}: runner       ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged)\n`);
+    }
+    const baseMedian = median(base);
+    results.push({ measure: 'consume-only', strategies: 0, pool: null, ticks: n, ticks_per_s: baseMedian, runs: base, signals: 0, ratio_to_consume_only: 1 });
+    results.push({ measure: 'runner', strategies: count, pool, ticks: n, ticks_per_s: median(run), runs: run, signals: last.signals, ratio_to_consume_only: median(run) / baseMedian, unrouted_ticks: last.unrouted });
+
+    const registry = await StrategyRegistry.create([TRIVIAL], HERE);
+    for (const s of seedCounts) {
+      const rates: number[] = [];
+      let lastSeeds = { signals: 0, spreadMs: 0 };
+      for (let i = 0; i < seedRuns(s); i++) {
+        const x = await seeds(compiled, topics, seedTicks, s, registry);
+        rates.push(Math.round(seedTicks / x.seconds));
+        lastSeeds = x;
+        process.stdout.write(`  run ${i + 1}: seeds x${s}    ${fmt(seedTicks / x.seconds)} ticks/s (${fmt(x.signals)} signals, first batches ${x.spreadMs} ms apart)\n`);
+      }
+      results.push({
+        measure: 'seeds',
+        strategies: s,
+        pool: null,
+        ticks: seedTicks,
+        ticks_per_s: median(rates),
+        runs: rates,
+        signals: lastSeeds.signals,
+        ratio_to_consume_only: median(rates) / baseMedian,
+        start_spread_ms: lastSeeds.spreadMs,
+      });
+    }
+  } finally {
+    await deleteTopics(broker.brokers, Object.values(topics).filter((t) => !t.includes('{broker}')));
+    broker.stop();
+  }
+
+  process.stdout.write(`\n${'measure'.padEnd(14)}${'strategies'.padStart(11)}${'pool'.padStart(6)}${'ticks'.padStart(10)}${'ticks/s'.padStart(12)}${'vs consume-only'.padStart(17)}${'signals'.padStart(10)}\n`);
+  for (const r of results) {
+    process.stdout.write(
+      `${r.measure.padEnd(14)}${String(r.strategies).padStart(11)}${String(r.pool ?? '-').padStart(6)}${fmt(r.ticks).padStart(10)}${fmt(r.ticks_per_s).padStart(12)}${(r.ratio_to_consume_only === null ? '-' : `${(r.ratio_to_consume_only * 100).toFixed(1)}%`).padStart(17)}${fmt(r.signals).padStart(10)}\n`,
+    );
+  }
+  const out = values.out ?? join(HERE, '..', '..', 'bench', 'results', `e2e-${quick ? 'quick' : 'full'}.json`);
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ benchmark: 'e2e', mode: quick ? 'quick' : 'full', at: new Date().toISOString(), machine: machine(), load_average: { before: loadBefore, after: loadavg().map((x) => Math.round(x * 100) / 100) }, settings, results }, null, 2) + '\n');
+  process.stdout.write(`results: ${out}\n`);
+}
+
+await main();
+// librdkafka's native threads can hold the event loop briefly after disconnect: leave explicitly once everything is closed.
+process.exit(0);
