@@ -83,7 +83,7 @@ export function dispatchCharts(doc: ResultFile): Record<string, string> {
     const hasTransport = groups.some((g) => Object.values(g.markers ?? {}).some((v) => v !== undefined));
     out[`dispatch-${kind}.svg`] = barChart({
       title: `In-process dispatch, ${kind === 'trivial' ? 'trivial strategy (the runtime\u2019s cost)' : 'built-in strategies (momentum, mean reversion)'}`,
-      subtitle: `ticks/s from raw JSON tick bytes to signals collected, median of ${str(s['runs'])} runs of ${thousands(num(s['ticks']) ?? 0)} ticks, ${str(s['instruments'])} instruments, ${str(s['instruments_per_strategy'])} per strategy`,
+      subtitle: `ticks/s from raw JSON tick bytes to signals collected, median of ${str(s['runs'])} runs, ${typeof s['ticks'] === 'number' ? `${thousands(s['ticks'])} ticks per run` : `ticks: ${str(s['ticks'])}`}, ${str(s['instruments'])} instruments, ${str(s['instruments_per_strategy'])} per strategy`,
       yLabel: 'ticks/s',
       xLabel: 'strategies (fan-out: strategies per tick)',
       series,
@@ -232,7 +232,7 @@ export function e2eCharts(doc: ResultFile): Record<string, string> {
 
 const PCT = /^(p50|p90|p99|p999|p99_9|max)(_(us|ms))?$/;
 
-export function latencyCharts(doc: ResultFile): Record<string, string> {
+export function latencyCharts(doc: ResultFile, file = 'latency.svg'): Record<string, string> {
   const hasPct = (o: Row): boolean => Object.keys(o).some((k) => PCT.test(k) && num(o[k]) !== undefined);
   // Rows carry percentiles at the top level, or one object per measured path (in_service, produced_to_acked, ...).
   let entries: { row: Row; pct: Row; path: string }[] = [];
@@ -263,8 +263,8 @@ export function latencyCharts(doc: ResultFile): Record<string, string> {
   });
   const ms = unit === 'ms' ? 1 : unit === 'µs' ? 1000 : undefined;
   return {
-    'latency.svg': barChart({
-      title: 'Latency percentiles at fixed offered rates (from the scheduled send time)',
+    [file]: barChart({
+      title: `Latency percentiles at fixed offered rates (from the scheduled send time)${sampling(doc)}`,
       subtitle: 'in service: tick bytes handed to JS → signal handed to the producer; produced → acked: tick produced → signal acknowledged',
       yLabel: unit === '' ? 'latency' : `latency (${unit})`,
       xLabel: 'offered rate, path measured',
@@ -280,6 +280,13 @@ export function latencyCharts(doc: ResultFile): Record<string, string> {
   };
 }
 
+/** How many ticks gave a latency sample (the probe strategy's signal), for the title. */
+function sampling(doc: ResultFile): string {
+  const every = num(doc.settings['probe_every']);
+  if (every === undefined) return '';
+  return every === 1 ? ', a signal per tick' : `, one tick in ${every}`;
+}
+
 // ------------------------------------------------------------------ main
 
 async function main(): Promise<void> {
@@ -292,7 +299,8 @@ async function main(): Promise<void> {
     [`dispatch-${mode}.json`, dispatchCharts],
     [`memory-${mode}.json`, memoryCharts],
     [`e2e-${mode}.json`, e2eCharts],
-    [`latency-${mode}.json`, latencyCharts],
+    [`latency-${mode}.json`, (d) => latencyCharts(d, 'latency.svg')],
+    [`latency-${mode}-probe10.json`, (d) => latencyCharts(d, 'latency-probe10.svg')],
   ];
   let written = 0;
   for (const [file, make] of charts) {

@@ -30,6 +30,7 @@ import { Pipeline } from '../src/pipeline/pipeline.js';
 import { StrategyRegistry } from '../src/strategies/registry.js';
 import { Supervisor } from '../src/supervision/supervisor.js';
 import { resolveWorkerEntry } from '../src/supervision/worker-entry.js';
+import { CountingSink } from './lib/counting-sink.js';
 import { machine } from './lib/machine.js';
 import { checkTickStream, tickLineStream } from './lib/tick-stream.js';
 import { strategies } from './lib/workload.js';
@@ -191,16 +192,6 @@ export interface SoakResult {
 }
 
 type Result = (CaseResult | BareResult | SoakResult) & { attempts?: number };
-
-class CountingSink implements SignalSink {
-  readonly name = 'count';
-  count = 0;
-  async write(s: readonly Signal[]): Promise<void> {
-    this.count += s.length;
-  }
-  async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mib = (bytes: number): number => Math.round((bytes / MiB) * 100) / 100;
