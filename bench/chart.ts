@@ -1,12 +1,13 @@
 /**
  * Charts (SVG, written by hand: no dependencies) from the benchmark result
- * files in bench/results/ to docs/img/. A result file that is not there is
- * skipped with a message, so the script can be re-run as results arrive.
+ * files in bench/results/ to docs/img/ (full mode; quick mode writes to
+ * bench/results/tmp/img-quick/, git-ignored). A result file that is not
+ * there is skipped with a message, so the script can be re-run as results arrive.
  *   node dist/bench/chart.js [--results DIR] [--out DIR] [--mode full|quick]
  * Charts: dispatch-trivial.svg, dispatch-builtin.svg (dispatch-<mode>.json);
  * memory-per-thread.svg, memory-process.svg, memory-soak.svg,
  * memory-soak-lag.svg (memory-<mode>.json); e2e.svg (e2e-<mode>.json);
- * latency.svg (latency-<mode>.json).
+ * latency.svg (latency-<mode>.json), latency-probe10.svg (latency-<mode>-probe10.json).
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -292,8 +293,9 @@ function sampling(doc: ResultFile): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { results: { type: 'string' }, out: { type: 'string' }, mode: { type: 'string', default: 'full' } } });
   const dir = values.results ?? join(ROOT, 'bench', 'results');
-  const outDir = values.out ?? join(ROOT, 'docs', 'img');
   const mode = values.mode;
+  // Only full-mode results make the documentation's charts; a quick run's go beside its (git-ignored) scratch files.
+  const outDir = values.out ?? (mode === 'full' ? join(ROOT, 'docs', 'img') : join(ROOT, 'bench', 'results', 'tmp', `img-${mode}`));
   mkdirSync(outDir, { recursive: true });
   const charts: [string, (d: ResultFile) => Record<string, string>][] = [
     [`dispatch-${mode}.json`, dispatchCharts],
