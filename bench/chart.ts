@@ -108,13 +108,13 @@ export function memoryCharts(doc: ResultFile): Record<string, string> {
   const bare = rows.find((r) => r['measure'] === 'bare-threads');
   const mean = (v: unknown): number | undefined => num((v as { mean?: unknown } | undefined)?.mean);
   const poolLabel = (p: unknown): string => (p === 'per-strategy' ? 'thread/strategy' : `pool ${str(p)}`);
+  const caseLabel = (r: Row): Pick<BarGroup, 'label' | 'sublabel'> => ({ label: `${thousands(num(r['strategies']) ?? 0)} ${str(r['kind'])}`, sublabel: `${poolLabel(r['pool'])} (${str(r['threads'])})` });
   if (cases.length > 0 || bare !== undefined) {
     const groups: BarGroup[] = [];
     if (bare !== undefined) groups.push({ label: 'idle Node worker', sublabel: `${str(bare['threads'])} threads`, values: { rss: num(bare['per_thread_rss_mib']), committed: mean(bare['thread_heap_committed_mib']), used: mean(bare['thread_heap_used_mib']) } });
     for (const r of cases) {
       groups.push({
-        label: `${thousands(num(r['strategies']) ?? 0)} ${str(r['kind'])}`,
-        sublabel: `${poolLabel(r['pool'])} (${str(r['threads'])})`,
+        ...caseLabel(r),
         values: { rss: num(r['per_thread_rss_mib']), committed: mean(r['thread_heap_committed_mib']), used: mean(r['thread_heap_used_mib']) },
       });
     }
@@ -136,8 +136,7 @@ export function memoryCharts(doc: ResultFile): Record<string, string> {
       caption: caption(doc, `after ${thousands(num(doc.settings['warm_ticks']) ?? 0)} warm-up ticks`),
     });
     const pgroups: BarGroup[] = cases.map((r) => ({
-      label: `${thousands(num(r['strategies']) ?? 0)} ${str(r['kind'])}`,
-      sublabel: `${poolLabel(r['pool'])} (${str(r['threads'])})`,
+      ...caseLabel(r),
       values: { total: num(r['rss_after_mib']), supervisor: num(r['supervisor_rss_mib']), threads: (num(r['rss_after_mib']) ?? 0) - (num(r['supervisor_rss_mib']) ?? 0) },
     }));
     out['memory-process.svg'] = barChart({

@@ -48,10 +48,7 @@ export function encodeTickBatch(ticks: readonly Tick[], routes: ArrayLike<number
       (extra ??= []).push(t);
       continue;
     }
-    cols[o] = t.instrument_token;
-    cols[o + 1] = t.last_price;
-    cols[o + 2] = t.timestamp;
-    cols[o + 3] = t.volume === undefined ? NaN : t.volume;
+    writeRow(cols, o, t);
   }
   const r = Int32Array.from(routes);
   return extraAt === undefined ? { cols, routes: r } : { cols, routes: r, extraAt, extra: extra! };
@@ -66,6 +63,14 @@ export function decodeTickBatch(b: Pick<EncodedTickBatch, 'cols' | 'extraAt' | '
   const at = b.extraAt;
   if (at !== undefined) for (let k = 0; k < at.length; k++) out[at[k]!] = b.extra![k]!;
   return out;
+}
+
+/** Write a core-fields-only tick as the row starting at `o`. */
+export function writeRow(cols: Float64Array, o: number, t: Tick): void {
+  cols[o] = t.instrument_token;
+  cols[o + 1] = t.last_price;
+  cols[o + 2] = t.timestamp;
+  cols[o + 3] = t.volume === undefined ? NaN : t.volume;
 }
 
 /** The tick in the row starting at `o`. */

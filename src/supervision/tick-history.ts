@@ -1,5 +1,5 @@
 import type { Tick } from '../domain/tick.js';
-import { hasOnlyCoreFields, TICK_STRIDE, tickFromRow } from '../protocol/tick-batch-codec.js';
+import { hasOnlyCoreFields, TICK_STRIDE, tickFromRow, writeRow } from '../protocol/tick-batch-codec.js';
 
 interface Ring {
   /** perInstrument rows of TICK_STRIDE doubles (the batch codec's columns) */
@@ -40,11 +40,7 @@ export class TickHistory {
     }
     const i = r.next;
     if (hasOnlyCoreFields(tick)) {
-      const o = i * TICK_STRIDE;
-      r.cols[o] = tick.instrument_token;
-      r.cols[o + 1] = tick.last_price;
-      r.cols[o + 2] = tick.timestamp;
-      r.cols[o + 3] = tick.volume === undefined ? NaN : tick.volume;
+      writeRow(r.cols, i * TICK_STRIDE, tick);
       if (r.extra !== undefined) r.extra[i] = undefined;
     } else {
       (r.extra ??= new Array<Tick | undefined>(this.#per))[i] = tick;
