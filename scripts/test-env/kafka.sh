@@ -9,6 +9,7 @@
 #        test-env.sh stop             stop it and delete its temp dir
 #        test-env.sh status           print the state, exit 1 when not running
 #        test-env.sh pause | resume   stop the broker process / start it again on the same ports and data (outage tests)
+#        test-env.sh freeze | thaw    SIGSTOP / SIGCONT the broker: connections stay open, nothing answers (outage tests)
 #        test-env.sh run -- CMD...    start, run CMD with KAFKA_BROKERS exported, stop
 #
 # Environment:
@@ -223,6 +224,7 @@ EOF
 stop_quiet() {
   read_state || return 0
   if our_broker_alive; then
+    kill -CONT "$KAFKA_PID" 2>/dev/null || true # a frozen broker cannot act on SIGTERM
     kill -TERM "$KAFKA_PID" 2>/dev/null || true
     local i
     for ((i = 0; i < 150; i++)); do kill -0 "$KAFKA_PID" 2>/dev/null || break; sleep 0.1; done
@@ -289,13 +291,33 @@ resume() {
   print_env
 }
 
+# ---------------------------------------------------------------- freeze / thaw
+# For outage tests: the broker process is stopped (SIGSTOP) with its sockets
+# open, so clients see a broker that accepts nothing and answers nothing (a
+# hung host, a long GC pause), then continued (SIGCONT).
+freeze() {
+  read_state || die "not running (no state file)"
+  our_broker_alive || die "broker process is not running"
+  kill -STOP "$KAFKA_PID"
+  log "frozen (pid $KAFKA_PID)"
+}
+
+thaw() {
+  read_state || die "not running (no state file)"
+  [[ -n "${KAFKA_PID:-}" ]] && kill -0 "$KAFKA_PID" 2>/dev/null || die "broker process is not running"
+  kill -CONT "$KAFKA_PID"
+  log "thawed (pid $KAFKA_PID)"
+}
+
 case "${1:-}" in
   resolve) resolve ;;
+  freeze) freeze ;;
+  thaw) thaw ;;
   pause) pause ;;
   resume) resume ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
   run) shift; run "$@" ;;
-  *) echo "usage: $0 {resolve|start|stop|status|pause|resume|run -- CMD...}" >&2; exit 2 ;;
+  *) echo "usage: $0 {resolve|start|stop|status|pause|resume|freeze|thaw|run -- CMD...}" >&2; exit 2 ;;
 esac

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { appendFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,12 @@ export async function spawnRunner(input: ServiceConfigInput): Promise<{ child: C
   let out = '';
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  // SR_TEST_RUNNER_LOG=FILE keeps every runner's output (appended), for debugging a failed test.
+  const logFile = process.env['SR_TEST_RUNNER_LOG'];
+  if (logFile) {
+    child.stdout!.on('data', (d: Buffer) => appendFileSync(logFile, d));
+    child.stderr!.on('data', (d: Buffer) => appendFileSync(logFile, d));
+  }
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`runner did not start in 60 s\nstdout:\n${out.slice(-4000)}\nstderr:\n${err.slice(-4000)}`)), 60_000);
     child.stdout!.on('data', (d: Buffer) => {

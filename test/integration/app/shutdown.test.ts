@@ -45,14 +45,18 @@ async function expected(ticks: readonly Tick[], rows = STRATEGIES): Promise<Sign
  */
 async function offsets(groupId: string, topic: string): Promise<{ committed: Map<number, number>; ends: Map<number, number> }> {
   const admin = kafka().admin();
+  // Committed offsets through a consumer handle of the group that never subscribes (it does not join the
+  // group): the admin client's fetchOffsets can crash the process (docs/kafka.md).
+  const reader = kafka().consumer({ kafkaJS: { groupId, autoCommit: false } });
   await admin.connect();
+  await reader.connect();
   try {
-    const c = await admin.fetchOffsets({ groupId, topics: [topic] });
-    const committed = new Map<number, number>();
-    for (const p of c.find((x) => x.topic === topic)?.partitions ?? []) if (Number(p.offset) >= 0) committed.set(p.partition, Number(p.offset));
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
+    const committed = new Map<number, number>();
+    for (const c of await reader.committed([...ends.keys()].map((partition) => ({ topic, partition })), 10_000)) if (Number(c.offset) >= 0) committed.set(c.partition, Number(c.offset));
     return { committed, ends };
   } finally {
+    await reader.disconnect();
     await admin.disconnect();
   }
 }
