@@ -38,12 +38,12 @@ export const KafkaConfigSchema = z
         /** the whole of orders.filled is read at start to rebuild portfolios; give up waiting after this */
         fillsCatchUpTimeoutMs: z.number().int().min(100).default(60_000),
         /**
-         * After a restart, this many ticks per partition before the committed
-         * offset are read again so the strategies rebuild their state (their
-         * signals are not emitted again). 0 = start cold.
+         * When a partition is assigned to a process that has not read it yet
+         * (a restart), this many ticks before the committed offset are read
+         * again so the strategies rebuild their state (their signals are not
+         * emitted again). 0 = start cold.
          */
         warmupMessages: z.number().int().min(0).default(10_000),
-        warmupTimeoutMs: z.number().int().min(100).default(60_000),
       })
       .strict()
       .prefault({}),

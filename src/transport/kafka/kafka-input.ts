@@ -10,9 +10,7 @@ import { createKafka } from './client.js';
 import type { KafkaConfig } from './kafka-config.js';
 import type { DeadLetter } from './kafka-signal-sink.js';
 import { OffsetTracker } from './offset-tracker.js';
-
-/** Disconnected Kafka clients, kept from garbage collection for the life of the process (see #warmUp). */
-const RETIRED_CLIENTS: unknown[] = [];
+import { PartitionPositions, planAssignment, type PartitionPosition } from './partition-position.js';
 
 /**
  * Lifecycle: created → catching-up (reading orders.filled to its end) →
@@ -27,13 +25,10 @@ export interface KafkaInputOptions {
   deadLetter: (d: DeadLetter) => Promise<void>;
 }
 
-interface PartitionState {
-  topic: string;
-  partition: number;
-  /** next offset to read, as far as this process has fetched */
-  next: number;
-  high: number;
-  lastBatchAt: number;
+/** Why the input is not ready (empty when it is). */
+export interface InputReadiness {
+  ready: boolean;
+  reasons: string[];
 }
 
 /**
@@ -42,9 +37,14 @@ interface PartitionState {
  *    that never commits (its group id is unique per start), so portfolios are
  *    rebuilt from the full history of fills before any tick is consumed; then
  *    it stays subscribed for new fills.
- *  - `market.ticks` is read by the service's consumer group from the
- *    committed offsets. Each fetch becomes one TickBatch; its offsets are
- *    committed only after its signals (and all earlier ones) are acknowledged.
+ *  - `market.ticks` is read by the service's consumer group. Each fetch
+ *    becomes one TickBatch; its offsets are committed only after its signals
+ *    (and all earlier ones) are acknowledged. Where each assigned partition
+ *    starts is decided in the rebalance callback (`planAssignment`): a
+ *    restart re-reads up to `warmupMessages` ticks before the committed
+ *    offset as warm-up, and a partition assigned again (a lost session, a
+ *    rebalance) resumes at this process's own position, so no strategy ever
+ *    sees a tick twice, whatever the client delivers.
  * Bad records are counted, logged with topic/partition/offset, and sent to the
  * dead-letter topic; the stream goes on. Nothing here throws into the
  * client's handler: a throwing handler makes the client redeliver forever.
@@ -56,7 +56,7 @@ export class KafkaInput {
   readonly #kafka: KafkaJS.Kafka;
   readonly #queue: EventQueue<InputEvent>;
   readonly #offsets = new OffsetTracker();
-  readonly #partitions = new Map<string, PartitionState>();
+  readonly #partitions = new PartitionPositions();
   #ticks: KafkaJS.Consumer | undefined;
   #fills: KafkaJS.Consumer | undefined;
   #admin: KafkaJS.Admin | undefined;
@@ -70,7 +70,23 @@ export class KafkaInput {
   readonly #stopped: Promise<void> = new Promise((resolve) => (this.#stopSignal = resolve));
   /** when an admin request last succeeded: the broker answers */
   #lastBrokerOk = Date.now();
-  readonly counters = { ticks: 0, fills: 0, warmupTicks: 0, badTicks: 0, badFills: 0, commits: 0, commitErrors: 0 };
+  readonly counters = {
+    ticks: 0,
+    fills: 0,
+    /** ticks re-read to rebuild strategy state (no signals) */
+    warmupTicks: 0,
+    /** ticks the client delivered again below this process's own position (never dispatched twice) */
+    redeliveredTicks: 0,
+    badTicks: 0,
+    badFills: 0,
+    commits: 0,
+    commitErrors: 0,
+    /** partitions assigned to the ticks consumer, over the life of the process */
+    assignments: 0,
+    /** partitions revoked or lost */
+    revocations: 0,
+    lostPartitions: 0,
+  };
 
   constructor(o: KafkaInputOptions) {
     this.#c = o.config;
@@ -126,7 +142,7 @@ export class KafkaInput {
     let caughtUp!: () => void;
     const caughtUpP = new Promise<void>((resolve) => (caughtUp = resolve));
     const checkCaughtUp = (): void => {
-      for (const [p, high] of targets) if ((this.#partitions.get(`${topics.fills}\u0000${p}`)?.next ?? 0) < high) return;
+      for (const [p, high] of targets) if ((this.#partitions.find(topics.fills, p)?.next ?? 0) < high) return;
       if (!this.#fillsCaughtUp) {
         this.#fillsCaughtUp = true;
         caughtUp();
@@ -151,21 +167,21 @@ export class KafkaInput {
     clearTimeout(timer);
     if (this.#state !== 'catching-up') return; // stopped meanwhile
     this.#log.info({ fills: this.counters.fills, ms: Date.now() - t0 }, 'portfolios rebuilt from orders.filled');
-    if (this.#state !== 'catching-up') return; // stopped meanwhile
-    await this.#warmUp(admin);
-    if (this.#state !== 'catching-up') return;
 
-    this.#ticks = this.#kafka.consumer({
+    const ticks = this.#kafka.consumer({
       kafkaJS: { groupId: this.#c.groupId, fromBeginning: true, autoCommit: false },
       'fetch.wait.max.ms': consumer.fetchWaitMaxMs,
       'js.consumer.max.batch.size': consumer.maxBatchSize,
       'session.timeout.ms': consumer.sessionTimeoutMs,
       ...this.#c.consumerOptions,
-    });
-    await this.#ticks.connect();
+      // Where each assigned partition starts: our own position wins over the group's committed offset.
+      rebalance_cb: (err: { code: number }, assignment: KafkaJS.TopicPartition[], fns: { assignmentLost(): boolean }) => this.#onRebalance(err, assignment, fns),
+    } as KafkaJS.ConsumerConstructorConfig);
+    this.#ticks = ticks;
+    await ticks.connect();
     if (this.#state !== 'catching-up') return;
-    await this.#ticks.subscribe({ topics: [topics.ticks] });
-    await this.#ticks.run({ eachBatch: async ({ batch }) => this.#onTickBatch(batch) });
+    await ticks.subscribe({ topics: [topics.ticks] });
+    await ticks.run({ eachBatch: async ({ batch }) => this.#onTickBatch(batch) });
     if (this.#state !== 'catching-up') return;
     this.#commitTimer = setInterval(() => void this.commit(), consumer.commitIntervalMs);
     this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), 5000);
@@ -173,93 +189,100 @@ export class KafkaInput {
   }
 
   /**
-   * Re-read up to `warmupMessages` ticks per partition before the group's
-   * committed offsets, so that strategies rebuild their windows and regimes
-   * exactly as they were before the restart. These ticks were processed (and
-   * their signals delivered) before the commit: they go through the strategies
-   * as warm-up, with signals suppressed. A separate consumer with a throwaway
-   * group does the reading, so the service's group offsets are untouched.
+   * The ticks consumer's rebalance callback. On assignment, decide where each
+   * partition starts (see planAssignment) from our own position and the
+   * group's committed offset, read through this consumer's own group handle:
+   * the admin client's OffsetFetch can crash the process (docs/kafka.md).
+   * Returns the assignment with explicit offsets; the client assigns it.
+   * On revocation or loss, positions are kept: if a partition comes back,
+   * it resumes where this process left it.
    */
-  async #warmUp(admin: KafkaJS.Admin): Promise<void> {
-    const { topics, consumer, groupId } = this.#c;
-    // The group coordinator may still be loading on a broker that just started: retry until the deadline.
-    const committed = await this.#retry('fetch committed offsets', consumer.warmupTimeoutMs, () => admin.fetchOffsets({ groupId, topics: [topics.ticks], timeout: 5000 }));
-    const ends = new Map((await this.#retry('fetch topic offsets', consumer.warmupTimeoutMs, () => admin.fetchTopicOffsets(topics.ticks, { timeout: 5000 } as never))).map((e) => [e.partition, Number(e.low)]));
-    const targets = new Map<number, { start: number; end: number; sought: boolean; done: boolean }>();
-    for (const p of committed.find((c) => c.topic === topics.ticks)?.partitions ?? []) {
-      const c = Number(p.offset);
-      if (!(c >= 0)) continue;
-      this.#offsets.floor(topics.ticks, p.partition, c);
-      const start = Math.max(ends.get(p.partition) ?? 0, c - consumer.warmupMessages);
-      if (start < c) targets.set(p.partition, { start, end: c, sought: false, done: false });
+  async #onRebalance(err: { code: number }, assignment: KafkaJS.TopicPartition[], fns: { assignmentLost(): boolean }): Promise<AssignedPartition[] | undefined> {
+    const parts = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
+    if (err.code !== ERR_ASSIGN_PARTITIONS) {
+      const lost = fns.assignmentLost();
+      this.counters.revocations += parts.length;
+      if (lost) this.counters.lostPartitions += parts.length;
+      this.#log.warn({ partitions: parts, lost }, lost ? 'ticks partitions lost (session expired); positions kept for when they come back' : 'ticks partitions revoked');
+      return undefined;
     }
-    if (targets.size === 0) return;
-    const t0 = Date.now();
-    const warm = this.#kafka.consumer({
-      kafkaJS: { groupId: `${groupId}.warmup.${randomUUID()}`, fromBeginning: true, autoCommit: false },
-      'fetch.wait.max.ms': consumer.fetchWaitMaxMs,
-      'js.consumer.max.batch.size': consumer.maxBatchSize,
-      ...this.#c.consumerOptions,
-    });
-    let finished!: () => void;
-    const allDone = new Promise<void>((resolve) => (finished = resolve));
-    const check = (): void => {
-      if ([...targets.values()].every((t) => t.done)) finished();
-    };
-    let warmed = 0;
-    await warm.connect();
-    await warm.subscribe({ topics: [topics.ticks] });
-    await warm.run({
-      eachBatch: async ({ batch }) => {
-        try {
-          const t = targets.get(batch.partition);
-          const first = batch.messages[0];
-          if (t === undefined || t.done || first === undefined) return;
-          if (!t.sought && Number(first.offset) < t.start) {
-            t.sought = true;
-            warm.seek({ topic: batch.topic, partition: batch.partition, offset: String(t.start) });
-            return;
-          }
-          t.sought = true;
-          const ticks: Tick[] = [];
-          for (const m of batch.messages) {
-            const o = Number(m.offset);
-            if (o < t.start || o >= t.end || m.value === null) continue;
-            const r = decodeTick(m.value.toString('utf8'));
-            if (r.ok) ticks.push(r.tick); // bad records were dead-lettered the first time
-          }
-          if (Number(batch.messages.at(-1)!.offset) >= t.end - 1) t.done = true;
-          warmed += ticks.length;
-          if (ticks.length > 0) await this.#queue.push({ kind: 'ticks', ticks, warmup: true });
-          check();
-        } catch (err) {
-          this.#log.error({ err }, 'warm-up batch failed; continuing without full warm-up');
-        }
-      },
-    });
-    const timer = setTimeout(() => {
-      this.#log.error({ partitions: [...targets].filter(([, t]) => !t.done).map(([p]) => p) }, 'warm-up not finished in time; strategies may start partly cold');
-      finished();
-    }, consumer.warmupTimeoutMs);
-    await Promise.race([allDone, this.#stopped]);
-    clearTimeout(timer);
-    await warm.disconnect().catch((err: unknown) => this.#log.warn({ err }, 'warm-up consumer disconnect failed'));
-    // Keep the disconnected client reachable: the native binding may still
-    // dispatch queued events for it, and a collected client there ends the
-    // process (seen as a V8 fatal error in EventDispatcher::Flush).
-    RETIRED_CLIENTS.push(warm);
-    this.counters.warmupTicks = warmed;
-    this.#log.info({ ticks: warmed, partitions: targets.size, ms: Date.now() - t0 }, 'strategies warmed up from ticks before the committed offsets');
+    this.counters.assignments += parts.length;
+    const committed = await this.#committedOffsets(parts);
+    const { warmupMessages } = this.#c.consumer;
+    const out: AssignedPartition[] = [];
+    for (const tp of parts) {
+      const pos = this.#partitions.get(tp.topic, tp.partition);
+      const c = committed.get(tp.partition);
+      if (c !== undefined && c >= 0) this.#offsets.floor(tp.topic, tp.partition, c);
+      const plan = planAssignment(pos.next, pos.warmUntil, c, warmupMessages);
+      pos.warmUntil = plan.warmUntil;
+      // Fetching resumes at the plan's start; anything below it that the client still hands over is skipped.
+      if (plan.start !== undefined) pos.next = plan.start;
+      // No offset: the group's committed one, else the reset policy (earliest).
+      out.push(plan.start === undefined ? { ...tp } : { ...tp, offset: plan.start });
+      const facts = { topic: tp.topic, partition: tp.partition, committed: c ?? null, start: plan.start ?? null, warm_until: plan.warmUntil };
+      if (plan.gap > 0) this.#log.warn({ ...facts, gap: plan.gap }, 'partition taken over after another owner moved further than the warm-up reaches: its strategies skip ticks');
+      else if (plan.action !== 'fresh') this.#log.info({ ...facts, action: plan.action }, 'ticks partition assigned');
+    }
+    return out;
   }
 
-  /** Ready once portfolios are rebuilt and the ticks consumer holds an assignment. */
+  /**
+   * The group's committed offsets of these partitions, read through the ticks
+   * consumer's group handle (`committed()`), retried until it answers or the
+   * input stops: a wrong start would either re-emit or skip ticks.
+   */
+  async #committedOffsets(parts: { topic: string; partition: number }[]): Promise<Map<number, number>> {
+    for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(5000, delay * 2)) {
+      try {
+        const list = await this.#ticks!.committed(parts, 10_000);
+        this.#lastBrokerOk = Date.now();
+        // The client reports "no commit" and a commit at 0 alike, as null: both mean "start at the beginning, nothing to warm up".
+        return new Map(list.filter((c) => c.offset !== null).map((c) => [c.partition, Number(c.offset)]));
+      } catch (err) {
+        if (this.#state === 'stopping' || this.#state === 'stopped') return new Map();
+        this.#log.warn({ err: (err as Error).message, attempt, retry_in_ms: delay }, 'committed offsets of the assigned ticks partitions not readable yet; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  /** Ready once portfolios are rebuilt, the ticks consumer holds an assignment, its warm-up is done and the broker answers. */
   ready(): boolean {
-    return this.#state === 'consuming' && this.#fillsCaughtUp && this.assignment().length > 0 && this.brokerReachable();
+    return this.readiness().ready;
   }
 
-  /** False once the broker has not answered the periodic (5 s) metadata request for 15 s. */
-  brokerReachable(): boolean {
-    return Date.now() - this.#lastBrokerOk < 15_000;
+  /** Ready or not, and why not, in words an operator can act on. */
+  readiness(now = Date.now()): InputReadiness {
+    const reasons: string[] = [];
+    if (this.#state === 'created') reasons.push('Kafka input not started');
+    else if (this.#state === 'catching-up') reasons.push(this.#fillsCaughtUp ? 'joining the consumer group of market.ticks' : 'rebuilding portfolios from orders.filled');
+    else if (this.#state !== 'consuming') reasons.push(`Kafka input ${this.#state}`);
+    if (!this.brokerReachable(now)) {
+      reasons.push(`Kafka broker unreachable: no answer since ${new Date(this.#lastBrokerOk).toISOString()} (${Math.round((now - this.#lastBrokerOk) / 1000)} s)`);
+    }
+    if (this.#state === 'consuming') {
+      const assigned = this.assignment();
+      if (assigned.length === 0) reasons.push(`no partitions of ${this.#c.topics.ticks} assigned`);
+      const warming = this.warmingUp(assigned);
+      if (warming.length > 0) reasons.push(`warming up strategies from ${this.#c.topics.ticks} partitions ${warming.join(', ')}`);
+    }
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  /** Assigned partitions still re-reading warm-up ticks (below warmUntil, with more to read). */
+  warmingUp(assigned = this.assignment()): number[] {
+    const out: number[] = [];
+    for (const a of assigned) {
+      const p = this.#partitions.find(a.topic, a.partition);
+      if (p !== undefined && (p.next ?? 0) < p.warmUntil && p.high > (p.next ?? 0)) out.push(a.partition);
+    }
+    return out;
+  }
+
+  /** False once the broker has not answered for 15 s (a metadata request every 5 s, committed-offset reads). */
+  brokerReachable(now = Date.now()): boolean {
+    return now - this.#lastBrokerOk < 15_000;
   }
 
   assignment(): { topic: string; partition: number }[] {
@@ -270,23 +293,46 @@ export class KafkaInput {
     }
   }
 
+  /**
+   * One fetched batch: offsets below this process's position are skipped
+   * (already dispatched), offsets below warmUntil go to the strategies as
+   * warm-up (no signals), the rest is live. A bad record is dead-lettered
+   * only when live: in the warm-up range it was dead-lettered the first time.
+   */
   async #onTickBatch(batch: KafkaJS.Batch): Promise<void> {
     try {
-      const part = this.#partition(batch.topic, batch.partition);
+      const part = this.#partitions.get(batch.topic, batch.partition);
       part.lastBatchAt = Date.now();
       part.high = Math.max(part.high, Number(batch.highWatermark));
+      const last = batch.messages.at(-1);
+      if (last === undefined) return;
+      const from = part.next;
+      const next = Number(last.offset) + 1;
+      if (from !== undefined && next <= from) {
+        this.counters.redeliveredTicks += batch.messages.length;
+        return;
+      }
+      const warmUntil = part.warmUntil;
+      const warm: Tick[] = [];
       const ticks: Tick[] = [];
       const dead: Promise<void>[] = [];
       for (const m of batch.messages) {
+        const o = Number(m.offset);
+        if (from !== undefined && o < from) {
+          this.counters.redeliveredTicks++;
+          continue;
+        }
         const r = m.value === null ? { ok: false as const, reason: 'empty value (tombstone)' } : decodeTick(m.value.toString('utf8'));
-        if (r.ok) ticks.push(r.tick);
+        if (o < warmUntil) {
+          if (r.ok) warm.push(r.tick);
+        } else if (r.ok) ticks.push(r.tick);
         else dead.push(this.#reject(batch.topic, batch.partition, m, r.reason, 'TICK_INVALID'));
       }
-      const last = batch.messages.at(-1);
-      if (last === undefined) return;
-      const next = Number(last.offset) + 1;
       part.next = next;
+      this.counters.warmupTicks += warm.length;
       this.counters.ticks += ticks.length;
+      if (warm.length > 0) await this.#queue.push({ kind: 'ticks', ticks: warm, warmup: true });
+      if (next <= warmUntil) return; // all warm-up: nothing to commit
       // Dead letters are acknowledged before the batch can be committed past them.
       await Promise.all(dead);
       const { topic, partition } = batch;
@@ -300,7 +346,7 @@ export class KafkaInput {
 
   async #onFillBatch(batch: KafkaJS.Batch): Promise<void> {
     try {
-      const part = this.#partition(batch.topic, batch.partition);
+      const part = this.#partitions.get(batch.topic, batch.partition);
       part.lastBatchAt = Date.now();
       part.high = Math.max(part.high, Number(batch.highWatermark));
       const dead: Promise<void>[] = [];
@@ -331,13 +377,6 @@ export class KafkaInput {
       // Not acknowledged: fail the input so the offset is never committed past this record.
       throw new RunnerError('KAFKA_UNAVAILABLE', `dead-letter produce failed for ${topic}[${partition}]@${m.offset}: ${(err as Error).message}`, { cause: err });
     }
-  }
-
-  #partition(topic: string, partition: number): PartitionState {
-    const key = `${topic}\u0000${partition}`;
-    let p = this.#partitions.get(key);
-    if (p === undefined) this.#partitions.set(key, (p = { topic, partition, next: 0, high: 0, lastBatchAt: 0 }));
-    return p;
   }
 
   /** Commit every offset whose signals are acknowledged. */
@@ -384,7 +423,7 @@ export class KafkaInput {
       const admin = await this.#adminClient();
       for (const topic of [this.#c.topics.ticks, this.#c.topics.fills]) {
         for (const e of await admin.fetchTopicOffsets(topic, { timeout: 5000 } as never)) {
-          const p = this.#partitions.get(`${topic}\u0000${e.partition}`);
+          const p = this.#partitions.find(topic, e.partition);
           if (p !== undefined) p.high = Math.max(p.high, Number(e.high));
         }
       }
@@ -397,22 +436,27 @@ export class KafkaInput {
   /** Per partition: where we are, the end of the log, the lag, the age of the last fetched batch. */
   status(): Record<string, unknown> {
     const now = Date.now();
-    const committed = new Map(this.#offsets.snapshot().map((s) => [`${s.topic}\u0000${s.partition}`, s]));
+    const committed = new Map(this.#offsets.snapshot().map((s) => [PartitionPositions.key(s.topic, s.partition), s]));
+    const readiness = this.readiness(now);
     return {
       state: this.#state,
-      ready: this.ready(),
-      broker_reachable: this.brokerReachable(),
-      last_broker_answer_age_ms: Date.now() - this.#lastBrokerOk,
+      ready: readiness.ready,
+      not_ready_reasons: readiness.reasons,
+      broker_reachable: this.brokerReachable(now),
+      last_broker_answer_age_ms: now - this.#lastBrokerOk,
+      broker_unreachable_since: this.brokerReachable(now) ? null : new Date(this.#lastBrokerOk).toISOString(),
       fills_caught_up: this.#fillsCaughtUp,
       assignment: this.assignment(),
-      partitions: [...this.#partitions.values()].map((p) => {
-        const c = committed.get(`${p.topic}\u0000${p.partition}`);
+      warming_up_partitions: this.warmingUp(),
+      partitions: [...this.#partitions.all()].map((p) => {
+        const c = committed.get(PartitionPositions.key(p.topic, p.partition));
         return {
           topic: p.topic,
           partition: p.partition,
-          next_offset: p.next,
+          next_offset: p.next ?? null,
+          warm_until_offset: p.warmUntil,
           high_watermark: p.high,
-          lag: Math.max(0, p.high - p.next),
+          lag: lagOf(p),
           delivered_offset: c?.delivered ?? null,
           committed_offset: c?.committed ?? null,
           last_batch_age_ms: p.lastBatchAt === 0 ? null : now - p.lastBatchAt,
@@ -425,7 +469,7 @@ export class KafkaInput {
 
   /** Per-partition lag of the ticks topic, for metrics. */
   lag(): { topic: string; partition: number; lag: number }[] {
-    return [...this.#partitions.values()].map((p) => ({ topic: p.topic, partition: p.partition, lag: Math.max(0, p.high - p.next) }));
+    return [...this.#partitions.all()].map((p) => ({ topic: p.topic, partition: p.partition, lag: lagOf(p) }));
   }
 
   /**
@@ -454,3 +498,22 @@ export class KafkaInput {
     this.#state = 'stopped';
   }
 }
+
+/** Messages between our position and the end of the log (a partition not read yet counts from 0). */
+function lagOf(p: PartitionPosition): number {
+  return Math.max(0, p.high - (p.next ?? 0));
+}
+
+/**
+ * What the rebalance callback returns: the client hands it to librdkafka's
+ * assign as it is, so the offset must be a number (a string throws there and
+ * the partitions are silently not assigned).
+ */
+interface AssignedPartition {
+  topic: string;
+  partition: number;
+  offset?: number;
+}
+
+/** librdkafka's RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS: the rebalance callback's "assign" event. */
+const ERR_ASSIGN_PARTITIONS = -175;
