@@ -3,7 +3,7 @@ import type { ParsedConfigs } from '../config/strategy-config.js';
 import type { ServiceConfig } from '../config/service-config.js';
 import { logWriterOf } from '../logging/logger.js';
 import { createMetrics, type MetricSources } from '../status/metrics.js';
-import { StatusServer } from '../status/status-server.js';
+import { StatusServer, type Readiness } from '../status/status-server.js';
 import { StrategyRegistry } from '../strategies/registry.js';
 import { Supervisor, type StartReport } from '../supervision/supervisor.js';
 import { resolveWorkerEntry } from '../supervision/worker-entry.js';
@@ -24,8 +24,10 @@ export interface RuntimeOptions {
   logger: Logger;
   /** extra sections for /status (pipeline counters, input progress, ...) */
   statusExtra?: () => Record<string, unknown>;
-  /** readiness beyond "every strategy started" (a consumer's assignment) */
-  ready?: () => boolean;
+  /** why the command is not ready beyond its threads (a consumer's assignment, the broker); empty = ready */
+  notReadyReasons?: () => string[];
+  /** conditions an operator should know of that do not make it unready (a database away while running) */
+  warnings?: () => string[];
   /** the pipeline's, consumer's and producer's counters for /metrics */
   metrics?: Omit<MetricSources, 'status' | 'ready'>;
 }
@@ -59,8 +61,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   let statusPort: number | undefined;
   try {
     const report = await supervisor.start(o.configs.configs);
-    const ready = (): boolean =>
-      supervisor.state === 'running' && supervisor.threads.every((t) => t.state === 'ready') && (o.ready?.() ?? true);
+    const readiness = (): Readiness => {
+      const reasons: string[] = [];
+      if (supervisor.state !== 'running') reasons.push(`supervisor ${supervisor.state}`);
+      for (const t of supervisor.threads) if (t.state !== 'ready') reasons.push(`strategy thread ${t.index} ${t.state}`);
+      reasons.push(...(o.notReadyReasons?.() ?? []));
+      return { ready: reasons.length === 0, reasons, warnings: o.warnings?.() ?? [] };
+    };
+    const ready = (): boolean => readiness().ready;
     if (config.status.port !== null) {
       const registry = createMetrics({ ...o.metrics, status: () => supervisor.status(), ready });
       status = new StatusServer(
@@ -69,12 +77,13 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
             service: 'strategy-runner',
             pid: process.pid,
             uptime_s: Math.round((Date.now() - startedAt) / 1000),
+            readiness: readiness(),
             ...(await supervisor.status()),
             config_errors: o.configs.errors.map((e) => ({ code: e.code, error: e.message })),
             ...(o.statusExtra?.() ?? {}),
           }),
           healthy: () => supervisor.state === 'running',
-          ready,
+          readiness,
           metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
           controlToken: config.status.controlToken,
           control: {

@@ -43,6 +43,8 @@ export class Service {
   #pipelineRun: Promise<unknown> | undefined;
   #watcher: ConfigChangeListener | FileConfigWatcher | undefined;
   #startedFromCache = false;
+  /** what the start is waiting for (a broker, a database), for /readyz */
+  #waitingFor: string | undefined;
   #starting: Promise<void> | undefined;
   #stopRequested = false;
   #stopping: Promise<number> | undefined;
@@ -109,6 +111,7 @@ export class Service {
     const c = this.#c;
     this.#source = await this.#configSource();
     const configs = await this.#initialConfigs(this.#source);
+    this.#waitingFor = undefined;
     this.#checkpoint();
     this.#log.info({ source: this.#source.name, configs: configs.configs.length, invalid: configs.errors.length }, 'strategy configurations loaded');
 
@@ -124,7 +127,8 @@ export class Service {
       configs,
       logger: this.#log,
       statusExtra: () => ({ consumer: input.status(), producer: sink.status(), pipeline: pipeline?.counters ?? null, service_state: this.#state }),
-      ready: () => this.#state === 'running' && input.ready() && sink.connected && sink.healthy(),
+      notReadyReasons: () => this.#notReadyReasons(input, sink),
+      warnings: () => this.#warnings(),
       metrics: {
         pipeline: () => pipeline?.counters,
         consumer: () => ({ lag: input.lag(), badTicks: input.counters.badTicks, badFills: input.counters.badFills }),
@@ -160,6 +164,33 @@ export class Service {
     if (c.strategies.watch) await this.#watchConfigs();
   }
 
+  /** Why the service is not ready, most fundamental first; empty when it is. */
+  #notReadyReasons(input: KafkaInput, sink: KafkaSignalSink): string[] {
+    const reasons: string[] = [];
+    if (this.#state === 'starting' && this.#waitingFor !== undefined) reasons.push(this.#waitingFor);
+    else if (this.#state !== 'running') reasons.push(`service ${this.#state}`);
+    reasons.push(...input.readiness().reasons);
+    if (input.state !== 'created') {
+      if (!sink.connected) reasons.push('signal producer not connected');
+      else if (!sink.healthy()) reasons.push('signals handed to the producer have waited more than 10 s for the broker to acknowledge them');
+    }
+    return reasons;
+  }
+
+  /** Degradations that do not stop the service from working. */
+  #warnings(): string[] {
+    const out: string[] = [];
+    const w = this.#watcher;
+    if (w instanceof ConfigChangeListener) {
+      const st = w.stats;
+      if (st.lastError !== null && (st.lastReloadAt === null || st.lastError.at > st.lastReloadAt)) {
+        out.push(`strategy configurations cannot be re-read since ${st.lastError.at} ([${st.lastError.code}] ${st.lastError.message}); running on the configurations it has`);
+      }
+    }
+    if (this.#startedFromCache) out.push('started from the configuration cache file: PostgreSQL did not answer at start');
+    return out;
+  }
+
   /** Re-read the strategy configurations now (SIGHUP). */
   reload(): void {
     const w = this.#watcher;
@@ -170,11 +201,14 @@ export class Service {
 
   /** Retry a Kafka step with back-off (1 s doubling to 30 s) until it succeeds or the service stops; a missing topic is final. */
   async #untilKafka(step: () => Promise<void>): Promise<void> {
+    const since = new Date().toISOString();
     for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(30_000, delay * 2)) {
       try {
         await step();
+        this.#waitingFor = undefined;
         return;
       } catch (err) {
+        this.#waitingFor = `Kafka broker unreachable at start since ${since} (${attempt} attempts; last: ${(err as Error).message})`;
         if (err instanceof RunnerError && err.code === 'KAFKA_TOPIC_MISSING') throw err;
         if (this.#stopRequested) throw new RunnerError('KAFKA_UNAVAILABLE', `broker unreachable and the service is stopping: ${(err as Error).message}`, { cause: err });
         this.#log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message, brokers: this.#c.kafka.brokers }, 'Kafka unreachable; retrying');
@@ -278,6 +312,7 @@ export class Service {
         return await this.#load(source);
       } catch (err) {
         const waited = Date.now() - t0;
+        this.#waitingFor = `PostgreSQL unreachable since ${new Date(t0).toISOString()}: strategy configurations cannot be read (${attempt} attempts; last: ${(err as Error).message})`;
         this.#log.warn(
           { attempt, waited_ms: waited, retry_in_ms: delay, err: (err as Error).message, database: redactUrl(this.#c.postgres.url ?? '') },
           'PostgreSQL unreachable: strategy configurations cannot be read yet; retrying',

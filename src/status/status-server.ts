@@ -8,8 +8,8 @@ export interface StatusProviders {
   status(): Promise<unknown>;
   /** Liveness: the process and its supervisor are up. */
   healthy(): boolean;
-  /** Readiness: every configured strategy has started and input is flowing. */
-  ready(): boolean;
+  /** Readiness: every configured strategy has started and input is flowing; otherwise why not. */
+  readiness(): Readiness;
   /** Prometheus exposition (text format). */
   metrics?(): Promise<{ contentType: string; body: string }>;
   /** Operator controls; refused unless a token is configured. */
@@ -19,6 +19,14 @@ export interface StatusProviders {
     resume(id: string): Promise<boolean>;
     state(id: string): string | undefined;
   };
+}
+
+/** Ready, or the reasons why not, in words an operator can act on. */
+export interface Readiness {
+  ready: boolean;
+  reasons: string[];
+  /** degradations that do not make it unready (a database away while running) */
+  warnings: string[];
 }
 
 const CONTROL = /^\/control\/strategies\/([^/]+)\/(restart|resume)$/;
@@ -80,8 +88,10 @@ export class StatusServer {
           return send(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unhealthy' });
         }
         case '/readyz': {
-          const ok = this.#providers.ready();
-          return send(res, ok ? 200 : 503, { status: ok ? 'ready' : 'not ready' });
+          const r = this.#providers.readiness();
+          const body: Record<string, unknown> = r.ready ? { status: 'ready' } : { status: 'not ready', reasons: r.reasons };
+          if (r.warnings.length > 0) body['warnings'] = r.warnings;
+          return send(res, r.ready ? 200 : 503, body);
         }
         case '/metrics': {
           if (this.#providers.metrics === undefined) break;

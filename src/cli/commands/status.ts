@@ -227,6 +227,11 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     );
   }
   if (routing !== undefined) out.push(`routing: ${fmtInt(routing['instruments'])} instruments, ${fmtInt(routing['strategies'])} strategies`);
+  const readiness = isObj(json['readiness']) ? json['readiness'] : undefined;
+  if (readiness !== undefined) {
+    for (const r of Array.isArray(readiness['reasons']) ? readiness['reasons'] : []) out.push(`NOT READY: ${str(r)}`);
+    for (const w of Array.isArray(readiness['warnings']) ? readiness['warnings'] : []) out.push(`warning: ${str(w)}`);
+  }
 
   const threads = objs(json['threads']);
   out.push('', `Threads (${threads.length})`);
@@ -332,6 +337,10 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     out.push('', 'Consumer');
     const line = [`  state ${str(consumer['state'])}`];
     if (consumer['ready'] !== undefined) line.push(`ready ${yesNo(consumer['ready'])}`);
+    if (consumer['broker_reachable'] !== undefined) {
+      const since = consumer['broker_unreachable_since'];
+      line.push(`broker reachable ${yesNo(consumer['broker_reachable'])}${typeof since === 'string' ? ` (no answer since ${since})` : ''}`);
+    }
     if (consumer['fills_caught_up'] !== undefined) line.push(`fills caught up ${yesNo(consumer['fills_caught_up'])}`);
     if (consumer['queued_batches'] !== undefined) line.push(`queued batches ${fmtInt(consumer['queued_batches'])}`);
     out.push(line.join('   '));
@@ -382,7 +391,9 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
   if (isObj(producer)) {
     out.push('', 'Producer');
     const line = [];
-    if (producer['connected'] !== undefined) line.push(`connected ${yesNo(producer['connected'])}`);
+    // `connected`: the client is started, not that the broker answers (that is the consumer's `broker reachable`).
+    if (producer['connected'] !== undefined) line.push(`client started ${yesNo(producer['connected'])}`);
+    if (producer['healthy'] !== undefined) line.push(`acknowledging ${yesNo(producer['healthy'])}`);
     line.push(
       `in flight ${fmtInt(producer['in_flight_signals'] ?? producer['in_flight'])}`,
       `acknowledged ${fmtInt(producer['acknowledged_signals'] ?? producer['acknowledged'])}`,

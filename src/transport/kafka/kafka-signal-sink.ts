@@ -143,6 +143,8 @@ export class KafkaSignalSink implements SignalSink {
   status(): Record<string, unknown> {
     return {
       connected: this.#connected,
+      /** false while a write has waited more than 10 s for its acknowledgement */
+      healthy: this.healthy(),
       in_flight_signals: this.inFlight,
       acknowledged_signals: this.acknowledged,
       dead_lettered: this.deadLettered,

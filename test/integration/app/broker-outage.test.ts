@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseStrategyConfigs, type StrategyConfigInput } from '../../../src/config/strategy-config.js';
 import { SignalSchema, type Signal } from '../../../src/domain/signal.js';
@@ -6,7 +7,7 @@ import { StrategyRegistry } from '../../../src/strategies/registry.js';
 import { PrivateBroker, retain } from '../../helpers/private-broker.js';
 import { referenceSignals } from '../../helpers/reference.js';
 import { FIXTURE_MODULES, FIXTURES } from '../../helpers/runtime.js';
-import { eventually, spawnRunner, strategyDatabase } from '../../helpers/service.js';
+import { CLI, eventually, spawnRunner, strategyDatabase } from '../../helpers/service.js';
 import { compareSignals, describeComparison } from '../../helpers/signal-check.js';
 import { randomWalk } from '../../helpers/ticks.js';
 
@@ -53,6 +54,21 @@ describe('broker outage', { timeout: 240_000 }, () => {
     broker.pause();
     await eventually('not ready while the broker is away', readyz, (s) => s === 503, 40_000);
     expect(runner.child.exitCode).toBe(null);
+    // And it says why, on /readyz, /status and in the status command's tables.
+    const why = await eventually(
+      'the reason: the broker does not answer',
+      async () => (await (await fetch(`http://127.0.0.1:${runner.port}/readyz`)).json()) as { status: string; reasons: string[] },
+      (b) => b.reasons.some((r) => r.startsWith('Kafka broker unreachable')),
+      40_000,
+    );
+    expect(why.status).toBe('not ready');
+    expect(why.reasons.join('\n')).toMatch(/^Kafka broker unreachable: no answer since \d{4}-\d\d-\d\dT.*Z \(\d+ s\)$/m);
+    const doc = (await (await fetch(`http://127.0.0.1:${runner.port}/status`)).json()) as { readiness: { reasons: string[] }; consumer: { broker_reachable: boolean } };
+    expect(doc.readiness.reasons).toContainEqual(expect.stringMatching(/^Kafka broker unreachable: no answer since /));
+    expect(doc.consumer.broker_reachable).toBe(false);
+    const table = execFileSync(process.execPath, [CLI, 'status', '--port', String(runner.port)], { encoding: 'utf8' });
+    expect(table).toMatch(/^NOT READY: Kafka broker unreachable: no answer since /m);
+    expect(table).toContain('broker reachable no (no answer since');
     broker.resume();
     await send(100, 100);
     await eventually('ready again', readyz, (s) => s === 200, 60_000);

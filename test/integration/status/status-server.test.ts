@@ -70,6 +70,7 @@ describe('status server', () => {
   it('answers /healthz and /readyz, and 404 with a hint elsewhere', async () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${base}/readyz`)).json()).toEqual({ status: 'ready' });
+    expect(((await (await fetch(`${base}/status`)).json()) as { readiness: unknown }).readiness).toEqual({ ready: true, reasons: [], warnings: [] });
     const nf = await fetch(`${base}/nope`);
     expect(nf.status).toBe(404);
     expect(((await nf.json()) as { error: string }).error).toContain('/status');

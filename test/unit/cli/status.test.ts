@@ -169,7 +169,28 @@ describe('formatStatus', () => {
     expect(rowOf(text, 'market.ticks').trim().split(/\s{2,}/)).toEqual(['market.ticks', '0', '1,500,000', '1,500,250', '250', '1,498,000', '8 ms']);
     expect(rowOf(text, 'orders.filled').trim().split(/\s{2,}/)).toEqual(['orders.filled', '0', '5', '5', '0', '-', '-']);
     expect(text).toContain('Pipeline\n  ticks 1,500,000, rounds 3,000, signals 42, signals delivered 39, tick errors 17\n');
-    expect(text).toContain('Producer\n  connected yes   in flight 3   acknowledged 39   dead-lettered 2');
+    expect(text).toContain('Producer\n  client started yes   in flight 3   acknowledged 39   dead-lettered 2');
+  });
+
+  it('says why it is not ready, and that the broker does not answer (the producer client being started says nothing about that)', () => {
+    const away = formatStatus(
+      {
+        ...FIXTURE,
+        readiness: {
+          ready: false,
+          reasons: ['Kafka broker unreachable: no answer since 2026-12-02T10:00:00.000Z (42 s)', 'warming up strategies from market.ticks partitions 2'],
+          warnings: ['strategy configurations cannot be re-read since 2026-12-02T09:59:00.000Z'],
+        },
+        consumer: { ...FIXTURE.consumer, ready: false, broker_reachable: false, broker_unreachable_since: '2026-12-02T10:00:00.000Z' },
+        producer: { ...FIXTURE.producer, healthy: false },
+      },
+      { ready: false },
+    );
+    expect(away).toContain('NOT READY: Kafka broker unreachable: no answer since 2026-12-02T10:00:00.000Z (42 s)\nNOT READY: warming up strategies from market.ticks partitions 2\n');
+    expect(away).toContain('warning: strategy configurations cannot be re-read since 2026-12-02T09:59:00.000Z');
+    expect(away).toContain('ready no   broker reachable no (no answer since 2026-12-02T10:00:00.000Z)');
+    expect(away).toContain('client started yes   acknowledging no');
+    expect(away).not.toContain('connected yes');
   });
 
   it('leaves out what the document does not have and survives odd documents', () => {
