@@ -266,6 +266,15 @@ export class KafkaInput {
       if (assigned.length === 0) reasons.push(`no partitions of ${this.#c.topics.ticks} assigned`);
       const warming = this.warmingUp(assigned);
       if (warming.length > 0) reasons.push(`warming up strategies from ${this.#c.topics.ticks} partitions ${warming.join(', ')}`);
+      // A consumer that stops fetching after a rebalance while its heartbeats go on (a known client
+      // bug) shows only as this: lag, no batch for a long time, and the queue to the strategies not full.
+      if (this.#queue.length < this.#c.consumer.queueBatches) {
+        for (const a of assigned) {
+          const p = this.#partitions.find(a.topic, a.partition);
+          if (p === undefined || lagOf(p) === 0 || p.lastBatchAt === 0 || now - p.lastBatchAt < STALL_MS) continue;
+          reasons.push(`ticks consumer stalled: ${lagOf(p)} messages waiting in ${a.topic}[${a.partition}] and no batch for ${Math.round((now - p.lastBatchAt) / 1000)} s`);
+        }
+      }
     }
     return { ready: reasons.length === 0, reasons };
   }
@@ -514,6 +523,9 @@ interface AssignedPartition {
   partition: number;
   offset?: number;
 }
+
+/** No batch for this long from a partition that has messages waiting, while the queue has room: stalled. */
+const STALL_MS = 30_000;
 
 /** librdkafka's RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS: the rebalance callback's "assign" event. */
 const ERR_ASSIGN_PARTITIONS = -175;
