@@ -138,7 +138,10 @@ export class KafkaInput {
       'js.consumer.max.batch.size': consumer.maxBatchSize,
       'session.timeout.ms': consumer.sessionTimeoutMs,
       ...this.#c.consumerOptions,
-    });
+      // Its group never commits: after a lost session it would read orders.filled from the beginning
+      // again. Harmless (fills are de-duplicated by fill_id) but slow on a long history: resume instead.
+      rebalance_cb: (err: { code: number }, assignment: KafkaJS.TopicPartition[]) => (err.code === ERR_ASSIGN_PARTITIONS ? this.#resumeFills(assignment) : undefined),
+    } as KafkaJS.ConsumerConstructorConfig);
     let caughtUp!: () => void;
     const caughtUpP = new Promise<void>((resolve) => (caughtUp = resolve));
     const checkCaughtUp = (): void => {
@@ -225,6 +228,14 @@ export class KafkaInput {
       else if (plan.action !== 'fresh') this.#log.info({ ...facts, action: plan.action }, 'ticks partition assigned');
     }
     return out;
+  }
+
+  /** Fills partitions assigned again start where this process left them; new ones from the beginning. */
+  #resumeFills(assignment: KafkaJS.TopicPartition[]): AssignedPartition[] {
+    return assignment.map((a) => {
+      const next = this.#partitions.find(a.topic, a.partition)?.next;
+      return next === undefined ? { topic: a.topic, partition: a.partition } : { topic: a.topic, partition: a.partition, offset: next };
+    });
   }
 
   /**
