@@ -35,7 +35,20 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_UNRESPONSIVE', 'WORKER_EXITED']);
+/**
+ * The conditions that can go away by themselves, and that the runner retries:
+ * an unreachable broker or database (the start-up loops retry with back-off;
+ * librdkafka retries while running), a thread that died, hung or did not
+ * answer (the supervisor restarts its strategies under the restart policy).
+ * Retry loops decide by `retryable`, never by a list of codes of their own.
+ */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'KAFKA_UNAVAILABLE',
+  'DATABASE_UNAVAILABLE',
+  'WORKER_UNRESPONSIVE',
+  'WORKER_EXITED',
+  'WORKER_HUNG',
+]);
 
 export interface RunnerErrorOptions {
   cause?: unknown;
@@ -59,6 +72,17 @@ export class RunnerError extends Error {
   toJSON(): SerializedError {
     return serializeError(this);
   }
+}
+
+/**
+ * A RunnerError as it is; anything else (an error of a client library: the
+ * Kafka client, the PostgreSQL driver) becomes `code`, with `what` saying
+ * what was being done. For retry loops at the edge of a transport.
+ */
+export function asRunnerError(err: unknown, code: ErrorCode, what: string): RunnerError {
+  if (err instanceof RunnerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new RunnerError(code, `${what}: ${message}`, { cause: err });
 }
 
 /** An error as it crosses a thread boundary or goes into a log/status document. */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { ServiceConfig } from '../config/service-config.js';
-import { RunnerError } from '../errors.js';
+import { RunnerError, asRunnerError } from '../errors.js';
 import { FileConfigSource } from '../io/file-config-source.js';
 import type { ConfigSource } from '../io/interfaces.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -168,14 +168,14 @@ export class Service {
     else this.#log.info('reload requested, but configuration watching is off (strategies.watch)');
   }
 
-  /** Retry a Kafka step with back-off (1 s doubling to 30 s) until it succeeds or the service stops; a missing topic is final. */
+  /** Retry a Kafka step with back-off (1 s doubling to 30 s) until it succeeds or the service stops; a non-retryable error (a missing topic) is final. */
   async #untilKafka(step: () => Promise<void>): Promise<void> {
     for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(30_000, delay * 2)) {
       try {
         await step();
         return;
       } catch (err) {
-        if (err instanceof RunnerError && err.code === 'KAFKA_TOPIC_MISSING') throw err;
+        if (!asRunnerError(err, 'KAFKA_UNAVAILABLE', 'connecting to Kafka').retryable) throw err;
         if (this.#stopRequested) throw new RunnerError('KAFKA_UNAVAILABLE', `broker unreachable and the service is stopping: ${(err as Error).message}`, { cause: err });
         this.#log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message, brokers: this.#c.kafka.brokers }, 'Kafka unreachable; retrying');
         await this.#sleep(delay);
@@ -277,6 +277,7 @@ export class Service {
         await probe(this.#sql!);
         return await this.#load(source);
       } catch (err) {
+        if (!asRunnerError(err, 'DATABASE_UNAVAILABLE', 'reading strategy configurations').retryable) throw err;
         const waited = Date.now() - t0;
         this.#log.warn(
           { attempt, waited_ms: waited, retry_in_ms: delay, err: (err as Error).message, database: redactUrl(this.#c.postgres.url ?? '') },
