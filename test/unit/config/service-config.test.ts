@@ -94,6 +94,16 @@ describe('parseServiceConfig validation', () => {
     expect(e.details['issues']).toEqual([expect.objectContaining({ path: 'pool' })]);
   });
 
+  it('suggests the known key an unknown one resembles', () => {
+    const nested = thrown(() => parseServiceConfig({ pool: { sise: 2 } }, 'svc.json', '/b'));
+    expect(nested.message).toBe("service configuration svc.json: pool: unknown key 'sise' (did you mean 'size'?)");
+    expect(nested.details['issues']).toEqual([{ path: 'pool', key: 'sise', suggestion: 'size', message: "unknown key 'sise' (did you mean 'size'?)" }]);
+    const top = thrown(() => parseServiceConfig({ strategyModule: ['./x.mjs'] }, 'svc.json', '/b'));
+    expect(top.message).toBe("service configuration svc.json: unknown key 'strategyModule' (did you mean 'strategyModules'?)");
+    const kafka = thrown(() => parseServiceConfig({ kafka: { topics: { tick: 'x' } } }, 'svc.json', '/b'));
+    expect(kafka.message).toContain("kafka.topics: unknown key 'tick' (did you mean 'ticks'?)");
+  });
+
   it('a bad value names its full path', () => {
     const e = thrown(() => parseServiceConfig({ dispatch: { maxBatchTicks: 0 } }, 'svc.json', '/b'));
     expect(e.code).toBe('CONFIG_INVALID');
