@@ -50,6 +50,47 @@ const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WORKER_HUNG',
 ]);
 
+/**
+ * The codes that mean the installation or its configuration is wrong: the
+ * same start fails again until a person changes something, so a supervisor
+ * must not restart the process (exit code 78, EX_CONFIG from sysexits.h;
+ * deploy/ keeps systemd and pm2 from restarting on it). Not in the list:
+ * a missing topic (its owner may be creating it; the unit's start limit
+ * bounds the retries) and an unreadable ticks file (replay only).
+ */
+const CONFIGURATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CONFIG_INVALID',
+  'CONFIG_FILE_UNREADABLE',
+  'STRATEGY_MODULE_LOAD_FAILED',
+  'STRATEGY_DEFINITION_INVALID',
+  'STRATEGY_DUPLICATE_TYPE',
+  'WORKER_ENTRY_MISSING',
+  'WORKER_PROTOCOL_MISMATCH',
+]);
+
+/** The CLI's exit codes (README, docs/operations.md, deploy/strategy-runner.service, deploy/ecosystem.config.cjs). */
+export const EXIT_CODES = {
+  /** done; for `run`, stopped on request after a clean shutdown */
+  ok: 0,
+  /** a runtime error (a restart may help), or `run`'s shutdown missed its deadline */
+  failure: 1,
+  /** bad flags */
+  usage: 2,
+  /** a configuration error: do not restart (EX_CONFIG) */
+  config: 78,
+  /** `run`: a second SIGTERM/SIGINT forced the exit */
+  forced: 130,
+} as const;
+
+export function isConfigurationError(err: unknown): err is RunnerError {
+  return err instanceof RunnerError && CONFIGURATION.has(err.code);
+}
+
+/** The exit code for a command that ended with this error. */
+export function exitCodeFor(err: unknown): number {
+  return isConfigurationError(err) ? EXIT_CODES.config : EXIT_CODES.failure;
+}
+
 export interface RunnerErrorOptions {
   cause?: unknown;
   /** Structured facts about where the error happened (strategy id, line, field...). */

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { ServiceConfig } from '../config/service-config.js';
-import { RunnerError, asRunnerError } from '../errors.js';
+import { RunnerError, asRunnerError, exitCodeFor } from '../errors.js';
 import { FileConfigSource } from '../io/file-config-source.js';
 import type { ConfigSource } from '../io/interfaces.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -297,7 +297,8 @@ export class Service {
   /**
    * Stop fetching, let the threads finish what they hold, deliver every
    * pending signal, commit, close. Resolves with the exit code: 0 after a
-   * clean stop within the deadline, 1 after a fatal error or a missed deadline.
+   * clean stop within the deadline, 1 after a fatal error or a missed deadline,
+   * 78 after a configuration error (exitCodeFor).
    * Idempotent.
    */
   stop(): Promise<number> {
@@ -339,7 +340,8 @@ export class Service {
     await step('close producer', () => this.#trackClose(this.#sink?.close()), clientMs);
     await step('stop threads', () => this.#runtime?.close(Math.max(100, remaining())));
     await step('close database', () => this.#sql?.end({ timeout: Math.max(1, Math.floor(remaining() / 1000)) }));
-    const code = this.#fatal !== undefined || timedOut ? 1 : 0;
+    // A configuration error gives 78 (EX_CONFIG): systemd and pm2 do not restart it.
+    const code = this.#fatal !== undefined ? exitCodeFor(this.#fatal) : timedOut ? 1 : 0;
     if (this.#state !== 'failed') this.#state = this.#fatal === undefined ? 'stopped' : 'failed';
     this.#log.info({ exit_code: code, timed_out: timedOut, counters: this.#pipeline?.counters ?? null }, 'strategy-runner stopped');
     this.#done(code);

@@ -152,6 +152,17 @@ export function parseServiceConfig(input: unknown, source: string, baseDir: stri
   return { ...r.data, baseDir };
 }
 
+/**
+ * The configuration file a command uses: its --config flag, else
+ * $STRATEGY_RUNNER_CONFIG; an empty variable (`Environment=STRATEGY_RUNNER_CONFIG=`)
+ * counts as unset, not as the working directory.
+ */
+export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flag !== undefined) return flag;
+  const fromEnv = env['STRATEGY_RUNNER_CONFIG']?.trim();
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
+}
+
 /** Read a service configuration file; without a path, the defaults (relative paths resolve from the working directory). */
 export function loadServiceConfig(path: string | undefined): ServiceConfig {
   if (path === undefined) return parseServiceConfig({}, 'defaults', process.cwd());

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ERROR_CODES, RunnerError, asRunnerError, deserializeError, serializeError, type ErrorCode } from '../../src/errors.js';
+import { ERROR_CODES, EXIT_CODES, RunnerError, asRunnerError, deserializeError, exitCodeFor, isConfigurationError, serializeError, type ErrorCode } from '../../src/errors.js';
 
 describe('RunnerError', () => {
   it('carries code, message, details, name and cause', () => {
@@ -131,5 +131,33 @@ describe('deserializeError', () => {
     const back = deserializeError({ code: 'TICK_INVALID', message: 'm' });
     expect((back as RunnerError).code).toBe('TICK_INVALID');
     expect(typeof back.stack).toBe('string');
+  });
+});
+
+describe('configuration errors and exit codes', () => {
+  it('counts as a configuration error what a restart cannot mend: a bad or unreadable configuration, a strategy module that does not load or define, a broken build', () => {
+    const config = ERROR_CODES.filter((c) => isConfigurationError(new RunnerError(c, 'x')));
+    expect(config.sort()).toEqual([
+      'CONFIG_FILE_UNREADABLE',
+      'CONFIG_INVALID',
+      'STRATEGY_DEFINITION_INVALID',
+      'STRATEGY_DUPLICATE_TYPE',
+      'STRATEGY_MODULE_LOAD_FAILED',
+      'WORKER_ENTRY_MISSING',
+      'WORKER_PROTOCOL_MISMATCH',
+    ]);
+    // No configuration error is retryable, and nothing else is one.
+    for (const c of config) expect(new RunnerError(c, 'x').retryable).toBe(false);
+    expect(isConfigurationError(new Error('CONFIG_INVALID'))).toBe(false);
+    expect(isConfigurationError(undefined)).toBe(false);
+  });
+
+  it('exits 78 (EX_CONFIG) for a configuration error, 1 for any other error', () => {
+    expect(EXIT_CODES).toEqual({ ok: 0, failure: 1, usage: 2, config: 78, forced: 130 });
+    expect(exitCodeFor(new RunnerError('CONFIG_FILE_UNREADABLE', 'x'))).toBe(78);
+    expect(exitCodeFor(new RunnerError('CONFIG_INVALID', 'x'))).toBe(78);
+    expect(exitCodeFor(new RunnerError('KAFKA_TOPIC_MISSING', 'x'))).toBe(1);
+    expect(exitCodeFor(new RunnerError('INPUT_UNREADABLE', 'x'))).toBe(1);
+    expect(exitCodeFor(new TypeError('bug'))).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { loadServiceConfig, parseServiceConfig, ServiceConfigSchema } from '../../../src/config/service-config.js';
+import { configPathFrom, loadServiceConfig, parseServiceConfig, ServiceConfigSchema } from '../../../src/config/service-config.js';
 import { RunnerError } from '../../../src/errors.js';
 
 let dir: string;
@@ -141,6 +141,16 @@ describe('parseServiceConfig validation', () => {
   it('rejects a configuration that is not an object', () => {
     expect(thrown(() => parseServiceConfig([], 'x', '/b')).code).toBe('CONFIG_INVALID');
     expect(thrown(() => parseServiceConfig('pool', 'x', '/b')).code).toBe('CONFIG_INVALID');
+  });
+});
+
+describe('configPathFrom', () => {
+  it('takes --config, else $STRATEGY_RUNNER_CONFIG; an empty variable is unset', () => {
+    expect(configPathFrom('/etc/a.json', { STRATEGY_RUNNER_CONFIG: '/etc/b.json' })).toBe('/etc/a.json');
+    expect(configPathFrom(undefined, { STRATEGY_RUNNER_CONFIG: '/etc/b.json' })).toBe('/etc/b.json');
+    expect(configPathFrom(undefined, { STRATEGY_RUNNER_CONFIG: '' })).toBeUndefined();
+    expect(configPathFrom(undefined, { STRATEGY_RUNNER_CONFIG: '  ' })).toBeUndefined();
+    expect(configPathFrom(undefined, {})).toBeUndefined();
   });
 });
 
