@@ -83,7 +83,7 @@ describe('status server', () => {
     const text = await res.text();
     expect(text).toMatch(/strategy_runner_signals_out_total\{strategy="m1"\} \d+/);
     expect(text).toMatch(/strategy_runner_strategy_errors_total\{strategy="t"\} [1-9]/);
-    expect(text).toContain('strategy_runner_handler_latency_us_bucket{strategy="m2",le="+Inf"}');
+    expect(text).toContain('strategy_runner_handler_latency_seconds_bucket{strategy="m2",le="+Inf"}');
     expect(text).toMatch(/strategy_runner_strategies\{state="rejected"\} 1/);
   });
 
