@@ -225,7 +225,8 @@ export class Service {
       // Anything changed between the first load and LISTEN.
       listener.requestReload('reconnect');
     } else if (source instanceof FileConfigSource) {
-      const watcher = new FileConfigWatcher(source.path, apply, { logger: this.#log });
+      // No signal listener of its own: SIGHUP reaches reload() (run installs it), once.
+      const watcher = new FileConfigWatcher(source.path, apply, { logger: this.#log, signal: null });
       await watcher.start();
       this.#watcher = watcher;
       watcher.requestReload('file-change');
