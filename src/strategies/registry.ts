@@ -7,6 +7,7 @@ import { describeIssues, formatIssueList } from '../config/unknown-keys.js';
 import { RunnerError } from '../errors.js';
 import { BUILTIN_STRATEGIES } from './builtin/index.js';
 import { definitionFromClass, isStrategyClass } from './sdk/base-strategy.js';
+import { ensureSdkResolvable } from './sdk-resolution.js';
 import type { AnyStrategyDefinition } from './sdk/types.js';
 
 /** A strategy configuration resolved against the registry: its definition and validated parameters. */
@@ -70,6 +71,7 @@ export class StrategyRegistry {
     let mod: Record<string, unknown>;
     const url = resolveModule(specifier, baseDir);
     try {
+      ensureSdkResolvable(url);
       mod = (await import(url)) as Record<string, unknown>;
     } catch (err) {
       throw new RunnerError('STRATEGY_MODULE_LOAD_FAILED', `strategy module '${specifier}' could not be loaded: ${(err as Error).message}`, {
