@@ -18,7 +18,10 @@ export const REPLAY_USAGE = `Usage: strategy-runner replay --ticks FILE.jsonl --
 
 Runs a ticks file through the real supervisor and worker threads (the same
 code as live) and writes the signals as JSON lines, ordered by tick, then
-strategy id, then emission order: the same input gives byte-identical output.
+strategy id, then emission order: the same ticks, strategies and fills files
+and configuration, run by the same version, give byte-identical output
+whatever the pool and batch size (for strategies that use no clock and no
+randomness).
 
 Options:
   --ticks FILE          ticks, one JSON object per line (required)
