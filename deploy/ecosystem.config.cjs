@@ -68,11 +68,16 @@ module.exports = {
       // crash, an OOM kill) restarts with an exponential back-off (100 ms
       // doubling, up to 15 s); after max_restarts restarts that each lived less
       // than min_uptime, pm2 gives up (status "errored"). `pm2 stop` never
-      // restarts. No stop_exit_codes: [0] (which would mirror systemd's
+      // restarts. No 0 in stop_exit_codes (which would mirror systemd's
       // Restart=on-failure): pm2 reports a process killed by a signal (SIGKILL
       // from the OOM killer, SIGSEGV) as exit code 0, so it would leave a
-      // crashed runner down.
+      // crashed runner down. Exit 2 (usage error) and 78 (configuration
+      // error, EX_CONFIG: bad or unreadable configuration, a strategy module
+      // that does not load, a broken build) stay down, as with systemd's
+      // RestartPreventExitStatus: a restart cannot mend a typo. Fix it, then
+      // `pm2 restart strategy-runner`.
       autorestart: true,
+      stop_exit_codes: [2, 78],
       exp_backoff_restart_delay: 100,
       min_uptime: '60s',
       max_restarts: 10,

@@ -1,8 +1,16 @@
 #!/usr/bin/env node
 // Generates the committed sample: a seeded random walk with trending and
-// mean-reverting stretches over a few NSE instruments, one tick per line.
-// Deterministic: the same seed gives the same file.
+// quiet stretches over a few NSE instruments, one tick per line, at the
+// volatility a trader would recognise. Deterministic: the same seed gives
+// the same file.
 //   node scripts/generate-sample-ticks.mjs [--ticks N] [--seed S] [--out FILE]
+//
+// Each instrument moves by a geometric random walk whose per-tick volatility
+// comes from its annualised volatility, scaled to the time since its own last
+// tick: sigma_tick = sigma_year * sqrt(dt / trading seconds per year), with
+// 252 sessions of 6 h 15 min (NSE 09:15-15:30). Now and then a trend starts or
+// ends: a drift of up to a quarter of sigma_tick per tick, which adds a little to
+// the realised volatility and gives the momentum strategies something to see.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 // Compiled sources: `npm run sample:generate` builds first.
@@ -17,21 +25,25 @@ const { values } = parseArgs({
   },
 });
 
+const TRADING_SECONDS_PER_YEAR = 252 * 6.25 * 3600;
+
 const rand = mulberry32(Number(values.seed));
 const gauss = () => gaussian(rand);
 
+// Annualised volatility: NIFTY 50 ~13%, BANKNIFTY ~17%, large caps 20-30%.
 const instruments = [
-  { token: 256265, name: 'NIFTY 50', price: 23_450, vol: 0.0009, weight: 3 },
-  { token: 260105, name: 'NIFTY BANK', price: 50_120, vol: 0.0011, weight: 3 },
-  { token: 738561, name: 'RELIANCE', price: 1_265, vol: 0.0012, weight: 1 },
-  { token: 341249, name: 'HDFCBANK', price: 1_742, vol: 0.001, weight: 1 },
-  { token: 408065, name: 'INFY', price: 1_860, vol: 0.0013, weight: 1 },
-  { token: 2953217, name: 'TCS', price: 4_150, vol: 0.001, weight: 1 },
+  { token: 256265, name: 'NIFTY 50', price: 23_450, annualVol: 0.13, weight: 3 },
+  { token: 260105, name: 'NIFTY BANK', price: 50_120, annualVol: 0.17, weight: 3 },
+  { token: 738561, name: 'RELIANCE', price: 1_265, annualVol: 0.24, weight: 1 },
+  { token: 341249, name: 'HDFCBANK', price: 1_742, annualVol: 0.22, weight: 1 },
+  { token: 408065, name: 'INFY', price: 1_860, annualVol: 0.26, weight: 1 },
+  { token: 2953217, name: 'TCS', price: 4_150, annualVol: 0.21, weight: 1 },
 ];
 const totalWeight = instruments.reduce((a, i) => a + i.weight, 0);
 for (const i of instruments) {
-  i.drift = 0;
+  i.trend = 0; // drift per tick, in units of that tick's sigma
   i.volume = 0;
+  i.lastTs = undefined;
 }
 
 const n = Number(values.ticks);
@@ -41,9 +53,14 @@ for (let k = 0; k < n; k++) {
   ts += 20 + Math.floor(rand() * 180);
   let r = rand() * totalWeight;
   const inst = instruments.find((i) => (r -= i.weight) < 0) ?? instruments[0];
+  // Seconds since this instrument's last tick (its share of the ticks, at the
+  // mean gap, for its first one).
+  const dt = inst.lastTs === undefined ? (0.11 * totalWeight) / inst.weight : (ts - inst.lastTs) / 1000;
+  inst.lastTs = ts;
+  const sigma = inst.annualVol * Math.sqrt(dt / TRADING_SECONDS_PER_YEAR);
   // Regime switches: now and then a trend starts or ends.
-  if (rand() < 0.01) inst.drift = (rand() - 0.5) * 4 * inst.vol;
-  inst.price *= 1 + inst.drift + inst.vol * gauss();
+  if (rand() < 0.01) inst.trend = rand() < 0.4 ? 0 : (rand() - 0.5) * 0.5;
+  inst.price *= Math.exp(sigma * (inst.trend + gauss()));
   inst.price = Math.max(0.05, Math.round(inst.price * 20) / 20); // NSE tick size 0.05
   inst.volume += 1 + Math.floor(rand() * 500);
   const tick = {

@@ -35,7 +35,61 @@ export const ERROR_CODES = [
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['WORKER_UNRESPONSIVE', 'WORKER_EXITED']);
+/**
+ * The conditions that can go away by themselves, and that the runner retries:
+ * an unreachable broker or database (the start-up loops retry with back-off;
+ * librdkafka retries while running), a thread that died, hung or did not
+ * answer (the supervisor restarts its strategies under the restart policy).
+ * Retry loops decide by `retryable`, never by a list of codes of their own.
+ */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'KAFKA_UNAVAILABLE',
+  'DATABASE_UNAVAILABLE',
+  'WORKER_UNRESPONSIVE',
+  'WORKER_EXITED',
+  'WORKER_HUNG',
+]);
+
+/**
+ * The codes that mean the installation or its configuration is wrong: the
+ * same start fails again until a person changes something, so a supervisor
+ * must not restart the process (exit code 78, EX_CONFIG from sysexits.h;
+ * deploy/ keeps systemd and pm2 from restarting on it). Not in the list:
+ * a missing topic (its owner may be creating it; the unit's start limit
+ * bounds the retries) and an unreadable ticks file (replay only).
+ */
+const CONFIGURATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'CONFIG_INVALID',
+  'CONFIG_FILE_UNREADABLE',
+  'STRATEGY_MODULE_LOAD_FAILED',
+  'STRATEGY_DEFINITION_INVALID',
+  'STRATEGY_DUPLICATE_TYPE',
+  'WORKER_ENTRY_MISSING',
+  'WORKER_PROTOCOL_MISMATCH',
+]);
+
+/** The CLI's exit codes (README, docs/operations.md, deploy/strategy-runner.service, deploy/ecosystem.config.cjs). */
+export const EXIT_CODES = {
+  /** done; for `run`, stopped on request after a clean shutdown */
+  ok: 0,
+  /** a runtime error (a restart may help), or `run`'s shutdown missed its deadline */
+  failure: 1,
+  /** bad flags */
+  usage: 2,
+  /** a configuration error: do not restart (EX_CONFIG) */
+  config: 78,
+  /** `run`: a second SIGTERM/SIGINT forced the exit */
+  forced: 130,
+} as const;
+
+export function isConfigurationError(err: unknown): err is RunnerError {
+  return err instanceof RunnerError && CONFIGURATION.has(err.code);
+}
+
+/** The exit code for a command that ended with this error. */
+export function exitCodeFor(err: unknown): number {
+  return isConfigurationError(err) ? EXIT_CODES.config : EXIT_CODES.failure;
+}
 
 export interface RunnerErrorOptions {
   cause?: unknown;
@@ -59,6 +113,17 @@ export class RunnerError extends Error {
   toJSON(): SerializedError {
     return serializeError(this);
   }
+}
+
+/**
+ * A RunnerError as it is; anything else (an error of a client library: the
+ * Kafka client, the PostgreSQL driver) becomes `code`, with `what` saying
+ * what was being done. For retry loops at the edge of a transport.
+ */
+export function asRunnerError(err: unknown, code: ErrorCode, what: string): RunnerError {
+  if (err instanceof RunnerError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new RunnerError(code, `${what}: ${message}`, { cause: err });
 }
 
 /** An error as it crosses a thread boundary or goes into a log/status document. */

@@ -8,9 +8,9 @@
  * this door require() loads plain CommonJS and the entry comes in by
  * import(), the ordinary asynchronous path.
  */
-import type { ThreadTask } from '../src/protocol/messages.js';
+import type { ThreadTask, ThreadTaskResult } from '../src/protocol/messages.js';
 
-export = async function strategyThread(task: ThreadTask): Promise<void> {
-  const entry = (await import('./strategy-thread.js')) as { default: (t: ThreadTask) => Promise<void> };
+export = async function strategyThread(task: ThreadTask): Promise<ThreadTaskResult> {
+  const entry = (await import('./strategy-thread.js')) as { default: (t: ThreadTask) => Promise<ThreadTaskResult> };
   return entry.default(task);
 };

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { ServiceConfig } from '../config/service-config.js';
-import { RunnerError } from '../errors.js';
+import { RunnerError, asRunnerError, exitCodeFor } from '../errors.js';
 import { FileConfigSource } from '../io/file-config-source.js';
 import type { ConfigSource } from '../io/interfaces.js';
 import { Pipeline } from '../pipeline/pipeline.js';
@@ -199,7 +199,7 @@ export class Service {
     else this.#log.info('reload requested, but configuration watching is off (strategies.watch)');
   }
 
-  /** Retry a Kafka step with back-off (1 s doubling to 30 s) until it succeeds or the service stops; a missing topic is final. */
+  /** Retry a Kafka step with back-off (1 s doubling to 30 s) until it succeeds or the service stops; a non-retryable error (a missing topic) is final. */
   async #untilKafka(step: () => Promise<void>): Promise<void> {
     const since = new Date().toISOString();
     for (let attempt = 1, delay = 1000; ; attempt++, delay = Math.min(30_000, delay * 2)) {
@@ -208,8 +208,8 @@ export class Service {
         this.#waitingFor = undefined;
         return;
       } catch (err) {
+        if (!asRunnerError(err, 'KAFKA_UNAVAILABLE', 'connecting to Kafka').retryable) throw err;
         this.#waitingFor = `Kafka broker unreachable at start since ${since} (${attempt} attempts; last: ${(err as Error).message})`;
-        if (err instanceof RunnerError && err.code === 'KAFKA_TOPIC_MISSING') throw err;
         if (this.#stopRequested) throw new RunnerError('KAFKA_UNAVAILABLE', `broker unreachable and the service is stopping: ${(err as Error).message}`, { cause: err });
         this.#log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message, brokers: this.#c.kafka.brokers }, 'Kafka unreachable; retrying');
         await this.#sleep(delay);
@@ -259,7 +259,8 @@ export class Service {
       // Anything changed between the first load and LISTEN.
       listener.requestReload('reconnect');
     } else if (source instanceof FileConfigSource) {
-      const watcher = new FileConfigWatcher(source.path, apply, { logger: this.#log });
+      // No signal listener of its own: SIGHUP reaches reload() (run installs it), once.
+      const watcher = new FileConfigWatcher(source.path, apply, { logger: this.#log, signal: null });
       await watcher.start();
       this.#watcher = watcher;
       watcher.requestReload('file-change');
@@ -311,6 +312,7 @@ export class Service {
         await probe(this.#sql!);
         return await this.#load(source);
       } catch (err) {
+        if (!asRunnerError(err, 'DATABASE_UNAVAILABLE', 'reading strategy configurations').retryable) throw err;
         const waited = Date.now() - t0;
         this.#waitingFor = `PostgreSQL unreachable since ${new Date(t0).toISOString()}: strategy configurations cannot be read (${attempt} attempts; last: ${(err as Error).message})`;
         this.#log.warn(
@@ -331,7 +333,8 @@ export class Service {
   /**
    * Stop fetching, let the threads finish what they hold, deliver every
    * pending signal, commit, close. Resolves with the exit code: 0 after a
-   * clean stop within the deadline, 1 after a fatal error or a missed deadline.
+   * clean stop within the deadline, 1 after a fatal error or a missed deadline,
+   * 78 after a configuration error (exitCodeFor).
    * Idempotent.
    */
   stop(): Promise<number> {
@@ -373,7 +376,8 @@ export class Service {
     await step('close producer', () => this.#trackClose(this.#sink?.close()), clientMs);
     await step('stop threads', () => this.#runtime?.close(Math.max(100, remaining())));
     await step('close database', () => this.#sql?.end({ timeout: Math.max(1, Math.floor(remaining() / 1000)) }));
-    const code = this.#fatal !== undefined || timedOut ? 1 : 0;
+    // A configuration error gives 78 (EX_CONFIG): systemd and pm2 do not restart it.
+    const code = this.#fatal !== undefined ? exitCodeFor(this.#fatal) : timedOut ? 1 : 0;
     if (this.#state !== 'failed') this.#state = this.#fatal === undefined ? 'stopped' : 'failed';
     this.#log.info({ exit_code: code, timed_out: timedOut, counters: this.#pipeline?.counters ?? null }, 'strategy-runner stopped');
     this.#done(code);

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../app/package-root.js';
-import { RunnerError } from '../errors.js';
+import { EXIT_CODES, RunnerError, exitCodeFor } from '../errors.js';
+import { errorLine } from './error-line.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { REPLAY_USAGE, replayCommand } from './commands/replay.js';
 import { RUN_USAGE, runCommand } from './commands/run.js';
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === undefined || cmd === '-h' || cmd === '--help') {
     process.stdout.write(USAGE);
-    return cmd === undefined ? 2 : 0;
+    return cmd === undefined ? EXIT_CODES.usage : EXIT_CODES.ok;
   }
   if (cmd === '--version' || cmd === '-v') {
     const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
@@ -55,21 +56,22 @@ export async function main(argv: string[]): Promise<number> {
   const command = COMMANDS[cmd];
   if (command === undefined) {
     process.stderr.write(`strategy-runner: unknown command '${cmd}'\n\n${USAGE}`);
-    return 2;
+    return EXIT_CODES.usage;
   }
   try {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`strategy-runner ${cmd}: ${(err as Error).message}\n\n${command.usage}`);
-      return 2;
+      return EXIT_CODES.usage;
     }
     if (err instanceof RunnerError) {
-      process.stderr.write(`strategy-runner ${cmd}: [${err.code}] ${err.message}\n`);
-      return 1;
+      // One line: the code and the message say what and where; a stack would only repeat it.
+      process.stderr.write(`${errorLine(cmd, err)}\n`);
+      return exitCodeFor(err);
     }
     process.stderr.write(`strategy-runner ${cmd}: ${(err as Error)?.stack ?? String(err)}\n`);
-    return 1;
+    return EXIT_CODES.failure;
   }
 }
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { RunnerError } from '../errors.js';
-import { formatIssues } from '../domain/tick.js';
+import { describeIssues, formatIssueList } from './unknown-keys.js';
 import { LOG_LEVELS } from '../logging/logger.js';
 import { KafkaConfigSchema } from '../transport/kafka/kafka-config.js';
 
@@ -146,11 +146,21 @@ export type ServiceConfig = z.output<typeof ServiceConfigSchema> & {
 export function parseServiceConfig(input: unknown, source: string, baseDir: string): ServiceConfig {
   const r = ServiceConfigSchema.safeParse(input === undefined ? {} : input);
   if (!r.success) {
-    throw new RunnerError('CONFIG_INVALID', `service configuration ${source}: ${formatIssues(r.error)}`, {
-      details: { source, issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
-    });
+    const issues = describeIssues(ServiceConfigSchema, input, r.error);
+    throw new RunnerError('CONFIG_INVALID', `service configuration ${source}: ${formatIssueList(issues)}`, { details: { source, issues } });
   }
   return { ...r.data, baseDir };
+}
+
+/**
+ * The configuration file a command uses: its --config flag, else
+ * $STRATEGY_RUNNER_CONFIG; an empty variable (`Environment=STRATEGY_RUNNER_CONFIG=`)
+ * counts as unset, not as the working directory.
+ */
+export function configPathFrom(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (flag !== undefined) return flag;
+  const fromEnv = env['STRATEGY_RUNNER_CONFIG']?.trim();
+  return fromEnv === undefined || fromEnv === '' ? undefined : fromEnv;
 }
 
 /** Read a service configuration file; without a path, the defaults (relative paths resolve from the working directory). */

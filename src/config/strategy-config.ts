@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RunnerError } from '../errors.js';
-import { formatIssues } from '../domain/tick.js';
+import { describeIssues, formatIssueList } from './unknown-keys.js';
 
 /** Broker names become topic names (`{broker}.signals.raw`), so they are restricted to topic-safe characters. */
 export const BROKER_NAME = /^[A-Za-z0-9_-]+$/;
@@ -19,7 +19,10 @@ export const StrategyConfigSchema = z.object({
     .array(z.string().regex(BROKER_NAME, 'broker names may hold only letters, digits, _ and -'))
     .min(1)
     .default(['paper']),
-});
+})
+  // A misspelled key ("paramters") is a mistake to report, not a key to drop: the
+  // strategy would start on its defaults. A new field is one more line above.
+  .strict();
 export type StrategyConfig = z.output<typeof StrategyConfigSchema>;
 export type StrategyConfigInput = z.input<typeof StrategyConfigSchema>;
 
@@ -47,8 +50,9 @@ export function parseStrategyConfigs(entries: readonly unknown[], source: string
     const where = id === undefined ? `${source} entry #${index}` : `strategy '${id}' (${source} entry #${index})`;
     const r = StrategyConfigSchema.safeParse(entry);
     if (!r.success) {
-      errors.push(new RunnerError('STRATEGY_CONFIG_INVALID', `${where}: ${formatIssues(r.error)}`, {
-        details: { strategy_id: id, source, index, issues: r.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })) },
+      const issues = describeIssues(StrategyConfigSchema, entry, r.error);
+      errors.push(new RunnerError('STRATEGY_CONFIG_INVALID', `${where}: ${formatIssueList(issues)}`, {
+        details: { strategy_id: id, source, index, issues },
       }));
       return;
     }

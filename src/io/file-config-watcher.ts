@@ -14,8 +14,13 @@ export interface FileConfigWatcherOptions {
   logger: Logger;
   /** quiet time after the last change event before reading the file; default 200 */
   debounceMs?: number;
-  /** the signal that forces a reload; default SIGHUP */
-  signal?: NodeJS.Signals;
+  /**
+   * the signal that forces a reload; default SIGHUP. null: listen for none,
+   * because the owner of the process' signals calls requestReload('sighup')
+   * itself (`run` maps SIGHUP to Service.reload()); two listeners would reload
+   * twice per signal.
+   */
+  signal?: NodeJS.Signals | null;
 }
 
 export interface FileWatcherStats {
@@ -59,7 +64,7 @@ export class FileConfigWatcher {
   readonly #onConfigs: OnConfigs;
   readonly #log: Logger;
   readonly #debounceMs: number;
-  readonly #signal: NodeJS.Signals;
+  readonly #signal: NodeJS.Signals | null;
   readonly #onSignal = (): void => this.requestReload('sighup');
 
   #started = false;
@@ -91,7 +96,7 @@ export class FileConfigWatcher {
     this.#onConfigs = onConfigs;
     this.#log = options.logger;
     this.#debounceMs = Math.max(0, options.debounceMs ?? 200);
-    this.#signal = options.signal ?? 'SIGHUP';
+    this.#signal = options.signal === undefined ? 'SIGHUP' : options.signal;
   }
 
   /** Record the current content hash, listen for the signal, watch the directory. Never throws: a directory that cannot be watched is logged. */
@@ -105,21 +110,21 @@ export class FileConfigWatcher {
       // unreadable now: the first readable content will be applied
     }
     if (this.#stopped) return;
-    process.on(this.#signal, this.#onSignal);
+    if (this.#signal !== null) process.on(this.#signal, this.#onSignal);
     try {
       const w = watch(this.#dir, { persistent: false }, (_event, filename) => {
         if (filename === null || filename === this.#name) this.#debounce();
       });
       w.on('error', (err) => {
         this.#stats.watching = false;
-        this.#log.warn({ err, dir: this.#dir }, `watching the strategies file's directory failed; reload with ${this.#signal}`);
+        this.#log.warn({ err, dir: this.#dir }, `watching the strategies file's directory failed; reload with ${this.#signal ?? 'SIGHUP'}`);
       });
       this.#watcher = w;
       this.#stats.watching = true;
     } catch (err) {
-      this.#log.warn({ err, dir: this.#dir }, `cannot watch the strategies file's directory; reload with ${this.#signal}`);
+      this.#log.warn({ err, dir: this.#dir }, `cannot watch the strategies file's directory; reload with ${this.#signal ?? 'SIGHUP'}`);
     }
-    this.#log.info({ path: this.path, signal: this.#signal, watching: this.#stats.watching }, 'watching the strategies file for changes');
+    this.#log.info({ path: this.path, signal: this.#signal ?? 'SIGHUP', watching: this.#stats.watching }, 'watching the strategies file for changes');
   }
 
   /** Reload now (no debounce, no hash check for 'sighup'). */
@@ -132,7 +137,7 @@ export class FileConfigWatcher {
   async stop(): Promise<void> {
     if (!this.#stopped) {
       this.#stopped = true;
-      process.off(this.#signal, this.#onSignal);
+      if (this.#signal !== null) process.off(this.#signal, this.#onSignal);
       if (this.#debounceTimer !== undefined) clearTimeout(this.#debounceTimer);
       this.#debounceTimer = undefined;
       this.#watcher?.close();

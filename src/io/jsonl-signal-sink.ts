@@ -16,6 +16,7 @@ export class JsonlSignalSink implements SignalSink {
   readonly #out: Writable;
   readonly #owned: boolean;
   #error: RunnerError | undefined;
+  #draining: Promise<void> | undefined;
   count = 0;
 
   constructor(path: string | undefined) {
@@ -60,9 +61,33 @@ export class JsonlSignalSink implements SignalSink {
     });
   }
 
+  /**
+   * Wait for 'drain'. Writers that wait at the same time (the pipeline does
+   * not serialise its writes) share one wait, so the stream holds one
+   * 'drain' listener whatever their number; events.once() rejects when
+   * 'error' comes first and removes its listeners either way. (A race of two
+   * once() calls per write left the loser's listener behind every time: a
+   * large output piled up MaxListenersExceededWarning.)
+   */
   async #drain(): Promise<void> {
-    await Promise.race([once(this.#out, 'drain'), once(this.#out, 'error')]);
+    this.#draining ??= this.#waitForDrain().finally(() => {
+      this.#draining = undefined;
+    });
+    await this.#draining;
     this.#check();
+  }
+
+  /** Never rejects: a failure is kept in #error for every waiter to see. */
+  async #waitForDrain(): Promise<void> {
+    if (this.#out.destroyed || this.#out.writableEnded) {
+      this.#error ??= new RunnerError('OUTPUT_UNWRITABLE', `cannot write signals to ${this.name}: the stream is closed`, { details: { path: this.name } });
+      return;
+    }
+    try {
+      await once(this.#out, 'drain');
+    } catch (err) {
+      this.#error ??= new RunnerError('OUTPUT_UNWRITABLE', `cannot write signals to ${this.name}: ${(err as Error).message}`, { cause: err, details: { path: this.name } });
+    }
   }
 
   #check(): void {

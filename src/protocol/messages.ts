@@ -187,7 +187,12 @@ export interface ThreadControl {
   shutdown(): Promise<void>;
 }
 
-/** The piscina task that hosts a thread's strategies for its whole life. */
+/**
+ * The piscina task that hosts a thread's strategies for its whole life.
+ * `protocolVersion` and the task's result (ThreadTaskResult) are the
+ * handshake: they keep their shape in every protocol version, so that a
+ * thread of another build can still say which version it speaks.
+ */
 export interface ThreadTask {
   readonly protocolVersion: number;
   readonly dataPort: MessagePort;
@@ -201,6 +206,14 @@ export interface ThreadTask {
    */
   readonly activity: Int32Array;
 }
+
+/**
+ * What the task resolves with: ok after a shutdown, or an error the thread
+ * reports as data (WORKER_PROTOCOL_MISMATCH when `protocolVersion` is not
+ * its own). A thrown error would reach the supervisor as a bare Error,
+ * without its code.
+ */
+export type ThreadTaskResult = { readonly ok: true } | { readonly ok: false; readonly error: SerializedError };
 
 export const ACTIVE_SLOT = 0;
 export const ACTIVE_BATCH = 1;

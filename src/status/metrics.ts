@@ -1,5 +1,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { LATENCY_BUCKETS_US, type LatencySummary } from '../protocol/messages.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../app/package-root.js';
+import { LATENCY_BUCKETS_US, PROTOCOL_VERSION, type LatencySummary } from '../protocol/messages.js';
 import type { SupervisorStatus } from '../supervision/supervisor.js';
 
 /** What the metrics are read from at scrape time (the components keep the counts; nothing is counted twice). */
@@ -13,6 +16,11 @@ export interface MetricSources {
 
 const PREFIX = 'strategy_runner_';
 
+const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+/** The handler latency buckets in seconds (Prometheus' base unit), from the threads' µs buckets. */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = LATENCY_BUCKETS_US.map((us) => us / 1e6);
+
 /**
  * Prometheus metrics (prom-client, text format on /metrics). Every value is
  * read from its owner when scraped: the supervisor's status (per thread and
@@ -22,6 +30,10 @@ const PREFIX = 'strategy_runner_';
 export function createMetrics(src: MetricSources): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: PREFIX });
+  // prom-client also reports these totals as gauges named `…_total`, which
+  // Prometheus reserves for counters (promtool check metrics rejects them).
+  // They are the sums of the same gauges without `_total` (labelled by type).
+  for (const name of DEFAULT_GAUGES_NAMED_TOTAL) registry.removeSingleMetric(PREFIX + name);
   let snapshot: SupervisorStatus | undefined;
 
   const strategies = (): Record<string, unknown>[] => snapshot?.threads.flatMap((t) => t.strategies) ?? [];
@@ -58,7 +70,10 @@ export function createMetrics(src: MetricSources): Registry {
   counter('strategy_restarts_total', 'Restarts of each strategy', ['strategy'], (c) => {
     for (const s of strategies()) c.inc({ strategy: String(s['id']) }, typeof s['restarts'] === 'number' ? s['restarts'] : 0);
   });
-  counter('thread_failures_total', 'Strategy threads that ended unexpectedly', [], (c) => c.inc(snapshot?.threads.filter((t) => t.state === 'failed').length ?? 0));
+  // Each thread's record counts its unexpected ends (it is replaced each time): a count that only grows.
+  counter('thread_failures_total', 'Strategy threads that ended unexpectedly (each was replaced)', [], (c) =>
+    c.inc(snapshot?.threads.reduce((n, t) => n + t.restarts, 0) ?? 0),
+  );
   counter('bad_records_total', 'Input records sent to the dead-letter topic', ['kind'], (c) => {
     const k = src.consumer?.();
     if (k === undefined) return;
@@ -89,12 +104,21 @@ export function createMetrics(src: MetricSources): Registry {
   gauge('signals_in_flight', 'Signals handed to the producer and not yet acknowledged', [], (g) => g.set(src.producer?.()?.inFlight ?? 0));
   gauge('ready', '1 when the service is ready (readyz)', [], (g) => g.set(src.ready?.() === true ? 1 : 0));
 
-  // The handler latency histogram comes ready-made from the threads (cumulative buckets per strategy).
+  // What is running: one series, value 1, the facts as labels (join on it in queries).
+  new Gauge({
+    name: `${PREFIX}build_info`,
+    help: 'strategy-runner build: package version, Node.js version and thread protocol version as labels; always 1',
+    labelNames: ['version', 'node_version', 'protocol_version'],
+    registers: [registry],
+  }).set({ version: packageVersion(), node_version: process.version, protocol_version: String(PROTOCOL_VERSION) }, 1);
+
+  // The handler latency histogram comes ready-made from the threads (cumulative
+  // buckets per strategy, in µs); exposed in seconds, Prometheus' base unit.
   registry.registerMetric({
-    name: `${PREFIX}handler_latency_us`,
+    name: `${PREFIX}handler_latency_seconds`,
     get: async () => ({
-      name: `${PREFIX}handler_latency_us`,
-      help: 'Time a strategy spends in onTick, microseconds (≈9% bucket resolution)',
+      name: `${PREFIX}handler_latency_seconds`,
+      help: 'Time a strategy spends in onTick, seconds (buckets 1 µs to 1 s, ≈9% resolution within a bucket)',
       type: 'histogram',
       aggregator: 'sum',
       values: strategies().flatMap((s) => histogramValues(String(s['id']), s['latency_us'] as LatencySummary | null)),
@@ -112,10 +136,17 @@ export function createMetrics(src: MetricSources): Registry {
 
 function histogramValues(strategy: string, l: LatencySummary | null): { metricName: string; labels: Record<string, string | number>; value: number }[] {
   if (l === null) return [];
-  const name = `${PREFIX}handler_latency_us`;
-  const out = LATENCY_BUCKETS_US.map((le, i) => ({ metricName: `${name}_bucket`, labels: { strategy, le }, value: l.buckets[i] ?? 0 }));
+  const name = `${PREFIX}handler_latency_seconds`;
+  const out = LATENCY_BUCKETS_SECONDS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { strategy, le }, value: l.buckets[i] ?? 0 }));
   out.push({ metricName: `${name}_bucket`, labels: { strategy, le: '+Inf' as never }, value: l.count });
-  out.push({ metricName: `${name}_sum`, labels: { strategy } as never, value: l.sum });
+  out.push({ metricName: `${name}_sum`, labels: { strategy } as never, value: l.sum / 1e6 });
   out.push({ metricName: `${name}_count`, labels: { strategy } as never, value: l.count });
   return out;
+}
+
+let version: string | undefined;
+
+function packageVersion(): string {
+  version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return version;
 }

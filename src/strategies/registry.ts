@@ -3,10 +3,11 @@ import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
 import type { StrategyConfig } from '../config/strategy-config.js';
-import { formatIssues } from '../domain/tick.js';
+import { describeIssues, formatIssueList } from '../config/unknown-keys.js';
 import { RunnerError } from '../errors.js';
 import { BUILTIN_STRATEGIES } from './builtin/index.js';
 import { definitionFromClass, isStrategyClass } from './sdk/base-strategy.js';
+import { ensureSdkResolvable } from './sdk-resolution.js';
 import type { AnyStrategyDefinition } from './sdk/types.js';
 
 /** A strategy configuration resolved against the registry: its definition and validated parameters. */
@@ -70,6 +71,7 @@ export class StrategyRegistry {
     let mod: Record<string, unknown>;
     const url = resolveModule(specifier, baseDir);
     try {
+      ensureSdkResolvable(url);
       mod = (await import(url)) as Record<string, unknown>;
     } catch (err) {
       throw new RunnerError('STRATEGY_MODULE_LOAD_FAILED', `strategy module '${specifier}' could not be loaded: ${(err as Error).message}`, {
@@ -102,16 +104,20 @@ export class StrategyRegistry {
         { details: { strategy_id: config.id, strategy_type: config.strategy_type, known_types: this.types() } },
       );
     }
-    const r = (definition.params as z.ZodType).safeParse(config.parameters);
-    if (!r.success) {
+    const schema = definition.params as z.ZodType;
+    const r = schema.safeParse(config.parameters);
+    // Unknown keys are mistakes too (a misspelled key would leave the strategy on
+    // its default), unless the strategy's schema declares its keys open.
+    const issues = describeIssues(schema, config.parameters, r.success ? undefined : r.error);
+    if (!r.success || issues.length > 0) {
       throw new RunnerError(
         'STRATEGY_PARAMS_INVALID',
-        `strategy '${config.id}' (${config.strategy_type}): invalid parameters: ${formatIssues(r.error)}`,
+        `strategy '${config.id}' (${config.strategy_type}): invalid parameters: ${formatIssueList(issues)}`,
         {
           details: {
             strategy_id: config.id,
             strategy_type: config.strategy_type,
-            issues: r.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })),
+            issues: issues.map(({ path, ...rest }) => ({ field: rest.key === undefined ? path : path === '' ? rest.key : `${path}.${rest.key}`, ...rest })),
           },
         },
       );

@@ -22,6 +22,7 @@ import {
   type ThreadControl,
   type ThreadHealth,
   type ThreadTask,
+  type ThreadTaskResult,
 } from '../protocol/messages.js';
 
 /**
@@ -74,7 +75,7 @@ export class WorkerHost {
   #data: MessagePort | undefined;
   #control: Remote<ThreadControl> | undefined;
   #controlPort: MessagePort | undefined;
-  #task: Promise<void> | undefined;
+  #task: Promise<ThreadTaskResult | undefined> | undefined;
   #state: HostState = 'created';
   #failure: Error | undefined;
   #nextBatch = 1;
@@ -171,7 +172,7 @@ export class WorkerHost {
     const task: ThreadTask = { protocolVersion: PROTOCOL_VERSION, dataPort: data.port2, controlPort: control.port2, activity: this.#activity };
     this.#task = this.#pool.run(task, { transferList: [data.port2, control.port2] as never });
     this.#task.then(
-      () => this.#onThreadEnd(undefined),
+      (result) => this.#onThreadEnd(undefined, result?.ok === false ? result.error : undefined),
       (err: unknown) => this.#onThreadEnd(err instanceof Error ? err : new Error(String(err))),
     );
 
@@ -355,8 +356,18 @@ export class WorkerHost {
     }
   }
 
-  #onThreadEnd(err: Error | undefined): void {
+  /** The task ended: thrown (`err`), or resolved with an error the thread reported as data (`reported`, e.g. a protocol mismatch). */
+  #onThreadEnd(err: Error | undefined, reported?: SerializedError): void {
     if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    if (reported !== undefined) {
+      const e = deserializeError(reported);
+      this.#fail(
+        e instanceof RunnerError
+          ? new RunnerError(e.code, `thread ${this.index}: ${e.message}`, { details: { thread: this.index, ...e.details } })
+          : new RunnerError('WORKER_EXITED', `thread ${this.index} ended: ${e.message}`, { cause: e, details: { thread: this.index } }),
+      );
+      return;
+    }
     this.#fail(
       new RunnerError('WORKER_EXITED', `thread ${this.index} ended unexpectedly${err === undefined ? '' : `: ${err.message}`}`, {
         cause: err,

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { ERROR_CODES, RunnerError, deserializeError, serializeError, type ErrorCode } from '../../src/errors.js';
+import { ERROR_CODES, EXIT_CODES, RunnerError, asRunnerError, deserializeError, exitCodeFor, isConfigurationError, serializeError, type ErrorCode } from '../../src/errors.js';
 
 describe('RunnerError', () => {
   it('carries code, message, details, name and cause', () => {
@@ -19,11 +19,30 @@ describe('RunnerError', () => {
     expect('cause' in e).toBe(false);
   });
 
-  it('is retryable only for WORKER_UNRESPONSIVE and WORKER_EXITED', () => {
+  it('is retryable exactly for the conditions the runner retries: an unreachable broker or database, a thread that died, hung or did not answer', () => {
     const retryable = ERROR_CODES.filter((c) => new RunnerError(c, 'x').retryable);
-    expect(retryable.sort()).toEqual(['WORKER_EXITED', 'WORKER_UNRESPONSIVE']);
+    expect(retryable.sort()).toEqual(['DATABASE_UNAVAILABLE', 'KAFKA_UNAVAILABLE', 'WORKER_EXITED', 'WORKER_HUNG', 'WORKER_UNRESPONSIVE']);
+    expect(new RunnerError('KAFKA_UNAVAILABLE', 'x').retryable).toBe(true);
+    expect(new RunnerError('DATABASE_UNAVAILABLE', 'x').retryable).toBe(true);
     expect(new RunnerError('WORKER_UNRESPONSIVE', 'x').retryable).toBe(true);
+    // A missing topic, a refused signal or a configuration mistake does not go away by itself.
+    expect(new RunnerError('KAFKA_TOPIC_MISSING', 'x').retryable).toBe(false);
+    expect(new RunnerError('SIGNAL_DELIVERY_FAILED', 'x').retryable).toBe(false);
+    expect(new RunnerError('CONFIG_INVALID', 'x').retryable).toBe(false);
     expect(new RunnerError('STRATEGY_TICK_FAILED', 'x').retryable).toBe(false);
+  });
+
+  it('classifies a client library error as the given (retryable) code, and keeps a RunnerError as it is', () => {
+    const raw = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9092'), { code: 'ECONNREFUSED' });
+    const k = asRunnerError(raw, 'KAFKA_UNAVAILABLE', 'connecting to the broker');
+    expect(k).toBeInstanceOf(RunnerError);
+    expect(k.code).toBe('KAFKA_UNAVAILABLE');
+    expect(k.retryable).toBe(true);
+    expect(k.message).toBe('connecting to the broker: connect ECONNREFUSED 127.0.0.1:9092');
+    expect(k.cause).toBe(raw);
+    const missing = new RunnerError('KAFKA_TOPIC_MISSING', 'topics missing on the broker: t');
+    expect(asRunnerError(missing, 'KAFKA_UNAVAILABLE', 'checking topics')).toBe(missing);
+    expect(asRunnerError('boom', 'DATABASE_UNAVAILABLE', 'reading configurations').message).toBe('reading configurations: boom');
   });
 
   it('error codes are unique', () => {
@@ -112,5 +131,33 @@ describe('deserializeError', () => {
     const back = deserializeError({ code: 'TICK_INVALID', message: 'm' });
     expect((back as RunnerError).code).toBe('TICK_INVALID');
     expect(typeof back.stack).toBe('string');
+  });
+});
+
+describe('configuration errors and exit codes', () => {
+  it('counts as a configuration error what a restart cannot mend: a bad or unreadable configuration, a strategy module that does not load or define, a broken build', () => {
+    const config = ERROR_CODES.filter((c) => isConfigurationError(new RunnerError(c, 'x')));
+    expect(config.sort()).toEqual([
+      'CONFIG_FILE_UNREADABLE',
+      'CONFIG_INVALID',
+      'STRATEGY_DEFINITION_INVALID',
+      'STRATEGY_DUPLICATE_TYPE',
+      'STRATEGY_MODULE_LOAD_FAILED',
+      'WORKER_ENTRY_MISSING',
+      'WORKER_PROTOCOL_MISMATCH',
+    ]);
+    // No configuration error is retryable, and nothing else is one.
+    for (const c of config) expect(new RunnerError(c, 'x').retryable).toBe(false);
+    expect(isConfigurationError(new Error('CONFIG_INVALID'))).toBe(false);
+    expect(isConfigurationError(undefined)).toBe(false);
+  });
+
+  it('exits 78 (EX_CONFIG) for a configuration error, 1 for any other error', () => {
+    expect(EXIT_CODES).toEqual({ ok: 0, failure: 1, usage: 2, config: 78, forced: 130 });
+    expect(exitCodeFor(new RunnerError('CONFIG_FILE_UNREADABLE', 'x'))).toBe(78);
+    expect(exitCodeFor(new RunnerError('CONFIG_INVALID', 'x'))).toBe(78);
+    expect(exitCodeFor(new RunnerError('KAFKA_TOPIC_MISSING', 'x'))).toBe(1);
+    expect(exitCodeFor(new RunnerError('INPUT_UNREADABLE', 'x'))).toBe(1);
+    expect(exitCodeFor(new TypeError('bug'))).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyEnvironment, loadServiceConfig } from '../../config/service-config.js';
+import { applyEnvironment, configPathFrom, loadServiceConfig } from '../../config/service-config.js';
 import { packageRoot } from '../../app/package-root.js';
 import { RunnerError } from '../../errors.js';
 import { createLogger } from '../../logging/logger.js';
@@ -28,7 +28,7 @@ export async function migrateCommand(argv: string[]): Promise<number> {
     process.stdout.write(MIGRATE_USAGE);
     return 0;
   }
-  const config = applyEnvironment(loadServiceConfig(values.config ?? process.env['STRATEGY_RUNNER_CONFIG']));
+  const config = applyEnvironment(loadServiceConfig(configPathFrom(values.config)));
   const logger = createLogger({ level: config.log.level, fd: 2, format: config.log.format });
   const url = config.postgres.url;
   if (url === null) throw new RunnerError('CONFIG_INVALID', 'no database: set DATABASE_URL or postgres.url');

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadServiceConfig } from '../../config/service-config.js';
 import { createLogger, LOG_LEVELS } from '../../logging/logger.js';
@@ -9,7 +10,7 @@ import type { RejectedInput } from '../../io/interfaces.js';
 import { JsonlSignalSink } from '../../io/jsonl-signal-sink.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { startRuntime } from '../../app/runtime.js';
-import { ProgressBar } from '../progress.js';
+import { ProgressBar, ticksPerSecond } from '../progress.js';
 import { COMMON_OPTIONS, withOverrides } from '../overrides.js';
 import { UsageError } from '../usage-error.js';
 
@@ -17,7 +18,10 @@ export const REPLAY_USAGE = `Usage: strategy-runner replay --ticks FILE.jsonl --
 
 Runs a ticks file through the real supervisor and worker threads (the same
 code as live) and writes the signals as JSON lines, ordered by tick, then
-strategy id, then emission order: the same input gives byte-identical output.
+strategy id, then emission order: the same ticks, strategies and fills files
+and configuration, run by the same version, give byte-identical output
+whatever the pool and batch size (for strategies that use no clock and no
+randomness).
 
 Options:
   --ticks FILE          ticks, one JSON object per line (required)
@@ -29,10 +33,12 @@ Options:
   --config FILE         service configuration (JSON; see docs/configuration.md)
   --pool-size N         strategy threads (default: one per strategy)
   --batch-size N        ticks per dispatch round (default: 512)
-  --status-port N       serve /status, /healthz, /readyz on 127.0.0.1:N while replaying (0 = any port)
+  --status-port N       serve /status, /healthz, /readyz, /metrics on 127.0.0.1:N while replaying (0 = any port)
   --log-level LEVEL     ${LOG_LEVELS.join(' | ')} (default: info; logs go to stderr)
   --no-progress         no progress bar on a terminal
-  --quiet               no summary on stderr
+  --quiet               no summary on stderr (the bar and the summary give the
+                        same ticks/s: ticks over the run, thread start-up and
+                        shutdown excluded; the summary gives the whole time too)
   -h, --help            this help
 `;
 
@@ -74,7 +80,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const configs = await new FileConfigSource(values.strategies).load();
   const sink = new JsonlSignalSink(values.out);
 
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   let pipeline: Pipeline | undefined;
   const runtime = await startRuntime({
     config,
@@ -87,20 +93,26 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if (runtime.statusPort !== undefined) process.stderr.write(`status: http://${config.status.host}:${runtime.statusPort}/status\n`);
   pipeline = new Pipeline({ supervisor: runtime.supervisor, sink, logger, maxInFlightRounds: config.dispatch.maxInFlightRounds });
   const p = pipeline;
+  // The speed is measured over the run of the ticks (threads already up, the
+  // last signal written), by the bar and the summary alike; the start-up and
+  // shutdown of the threads are reported beside it, not mixed into it.
   const bar = new ProgressBar(!values['no-progress'], () => ({ ...ticks.progress(), ticks: p.counters.ticks }));
   let counters;
+  let ranMs: number | undefined;
   try {
     counters = await pipeline.run(fills.length > 0 ? interleaveByTime(ticks, fills) : ticksOnly(ticks));
+    ranMs = performance.now() - bar.startedAt;
   } finally {
-    bar.stop();
+    bar.stop(ranMs === undefined ? undefined : bar.startedAt + ranMs);
     await sink.close();
     await runtime.close();
   }
-  const secs = Number(process.hrtime.bigint() - started) / 1e9;
+  const totalSecs = (performance.now() - started) / 1000;
 
   if (!values.quiet) {
     const lines = [
-      `replay: ${counters.ticks.toLocaleString('en-US')} ticks in ${secs.toFixed(2)} s (${Math.round(counters.ticks / secs).toLocaleString('en-US')} ticks/s), ` +
+      `replay: ${counters.ticks.toLocaleString('en-US')} ticks in ${(ranMs! / 1000).toFixed(2)} s (${ticksPerSecond(counters.ticks, ranMs!).toLocaleString('en-US')} ticks/s; ` +
+        `${totalSecs.toFixed(2)} s with thread start-up and shutdown), ` +
         `${counters.signals.toLocaleString('en-US')} signals to ${sink.name}`,
       `  strategies: ${runtime.report.running.length} running, ${runtime.report.rejected.length + configs.errors.length} rejected, ${runtime.report.inactive.length} inactive; threads: ${runtime.report.threads}`,
     ];

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyEnvironment, loadServiceConfig } from '../../config/service-config.js';
+import { applyEnvironment, configPathFrom, loadServiceConfig } from '../../config/service-config.js';
 import { createLogger, LOG_LEVELS } from '../../logging/logger.js';
 import { Service } from '../../app/service.js';
+import { EXIT_CODES, isConfigurationError } from '../../errors.js';
+import { errorLine } from '../error-line.js';
 import { COMMON_OPTIONS, withOverrides } from '../overrides.js';
 
 export const RUN_USAGE = `Usage: strategy-runner run [options]
@@ -23,6 +25,10 @@ Options:
   -h, --help            this help
 
 Environment: KAFKA_BROKERS (host:port,...) and DATABASE_URL override the configuration file.
+
+Exit codes: 0 stopped on request, 1 a fatal error or a missed shutdown deadline
+(restart it), 2 a usage error, 78 a configuration error (do not restart: fix
+the configuration), 130 a second signal forced the exit.
 `;
 
 export async function runCommand(argv: string[]): Promise<number> {
@@ -35,7 +41,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stdout.write(RUN_USAGE);
     return 0;
   }
-  const base = loadServiceConfig(values.config ?? process.env['STRATEGY_RUNNER_CONFIG']);
+  const base = loadServiceConfig(configPathFrom(values.config));
   const config = applyEnvironment(withOverrides(base, values));
   const logger = createLogger({ level: config.log.level, fd: 1, format: config.log.format });
   const service = new Service(
@@ -62,7 +68,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     signals++;
     if (signals > 1) {
       logger.warn({ signal: sig }, 'second signal: exiting now');
-      exit(130);
+      exit(EXIT_CODES.forced);
       return;
     }
     logger.info({ signal: sig }, 'stopping');
@@ -74,7 +80,7 @@ export async function runCommand(argv: string[]): Promise<number> {
   process.on('SIGHUP', () => service.reload());
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception; stopping');
-    void service.stop().then(() => exit(1));
+    void service.stop().then(() => exit(EXIT_CODES.failure));
   });
 
   try {
@@ -82,8 +88,16 @@ export async function runCommand(argv: string[]): Promise<number> {
     // pm2 (wait_ready) waits for this message.
     if (service.state === 'running') process.send?.('ready');
   } catch (err) {
-    logger.fatal({ err }, 'start-up failed');
+    if (isConfigurationError(err)) {
+      // The message says what and where; a stack would only repeat it. One
+      // line on stderr for a person, the JSON line for the logs.
+      logger.fatal({ code: err.code, details: err.details }, `start-up failed: ${err.message}`);
+      process.stderr.write(`${errorLine('run', err)}\n`);
+    } else {
+      logger.fatal({ err }, 'start-up failed');
+    }
   }
+  // 78 (EX_CONFIG) after a configuration error: systemd and pm2 do not restart it (deploy/).
   const code = await service.finished;
   exit(code);
   return code;

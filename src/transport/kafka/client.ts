@@ -1,5 +1,6 @@
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
+import { RunnerError } from '../../errors.js';
 import type { KafkaConfig } from './kafka-config.js';
 
 type KafkaLogger = KafkaJS.Logger;
@@ -29,4 +30,20 @@ export function createKafka(c: KafkaConfig, logger: Logger): KafkaJS.Kafka {
 export function errorCode(err: unknown): string | number | undefined {
   const e = err as { code?: string | number; type?: string } | undefined;
   return e?.code ?? e?.type;
+}
+
+/** librdkafka codes that mean the topic (or partition) does not exist: retrying cannot help. */
+const TOPIC_MISSING_CODES: ReadonlySet<number> = new Set([3 /* UNKNOWN_TOPIC_OR_PART */, -188 /* __UNKNOWN_TOPIC */, -190 /* __UNKNOWN_PARTITION */]);
+
+/**
+ * A client error as one of ours, classified by its code (the client's own
+ * retriable/fatal flags are unreliable): a missing topic is KAFKA_TOPIC_MISSING
+ * (not retryable), anything else KAFKA_UNAVAILABLE (retried).
+ */
+export function kafkaError(err: unknown, what: string): RunnerError {
+  if (err instanceof RunnerError) return err;
+  const code = errorCode(err);
+  const message = `${what}: ${(err as Error)?.message ?? String(err)}`;
+  if (typeof code === 'number' && TOPIC_MISSING_CODES.has(code)) return new RunnerError('KAFKA_TOPIC_MISSING', message, { cause: err, details: { kafka_code: code } });
+  return new RunnerError('KAFKA_UNAVAILABLE', message, { cause: err, ...(code === undefined ? {} : { details: { kafka_code: code } }) });
 }

@@ -6,7 +6,7 @@ import { decodeTick, type Tick } from '../../domain/tick.js';
 import { RunnerError } from '../../errors.js';
 import { EventQueue } from '../../io/event-queue.js';
 import type { InputEvent } from '../../io/interfaces.js';
-import { createKafka } from './client.js';
+import { createKafka, kafkaError } from './client.js';
 import type { KafkaConfig } from './kafka-config.js';
 import type { DeadLetter } from './kafka-signal-sink.js';
 import { OffsetTracker } from './offset-tracker.js';
@@ -420,6 +420,8 @@ export class KafkaInput {
       try {
         return await fn();
       } catch (err) {
+        const e = kafkaError(err, what);
+        if (!e.retryable) throw e;
         if (Date.now() - t0 + delay > deadlineMs || this.#state === 'stopping' || this.#state === 'stopped') {
           throw new RunnerError('KAFKA_UNAVAILABLE', `${what} failed after ${attempt + 1} attempts: ${(err as Error).message}`, { cause: err });
         }

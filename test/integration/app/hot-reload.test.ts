@@ -50,7 +50,8 @@ describe('strategy-runner run: configuration changes without a restart', { timeo
     expect(sup.strategyState('y')).toBe('running');
     await produce(t.ticks, [tick(5, 1)]);
     expect(parse(await consumeUntil(t.signalTopic('paper'), (m) => m.length >= 2)).map((s) => s.strategy_id).sort()).toEqual(['x', 'y']);
-    process.emit('SIGHUP');
+    // What `run` does on SIGHUP.
+    service.reload();
     write([{ id: 'y', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]);
     await eventually('x stopped', () => sup.strategyState('x'), (s) => s === undefined, 15_000);
   });

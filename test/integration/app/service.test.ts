@@ -66,7 +66,7 @@ describe('strategy-runner run (Kafka + PostgreSQL)', { timeout: 120_000 }, () =>
     const metrics = await fetch(`http://127.0.0.1:${service.statusPort}/metrics`).then((r) => r.text());
     expect(metrics).toContain('strategy_runner_ticks_in_total 3000');
     expect(metrics).toMatch(/strategy_runner_signals_out_total\{strategy="mr"\} \d+/);
-    expect(metrics).toMatch(/strategy_runner_handler_latency_us_count\{strategy="mom"\} \d+/);
+    expect(metrics).toMatch(/strategy_runner_handler_latency_seconds_count\{strategy="mom"\} \d+/);
     expect(metrics).toMatch(/strategy_runner_consumer_lag\{topic="[^"]+",partition="0"\} 0/);
     expect(await service.stop()).toBe(0);
   });

@@ -20,7 +20,8 @@ describe('strategy-runner migrate', () => {
 
   it('fails clearly without a database', async () => {
     const err = await run(process.execPath, [CLI, 'migrate'], { env: { ...process.env, DATABASE_URL: '' } }).catch((e: { code: number; stderr: string }) => e);
-    expect(err).toMatchObject({ code: 1 });
+    // A configuration error: exit 78 (EX_CONFIG), not restarted by systemd or pm2.
+    expect(err).toMatchObject({ code: 78 });
     expect((err as { stderr: string }).stderr).toContain('[CONFIG_INVALID] no database: set DATABASE_URL');
   });
 });

@@ -153,6 +153,7 @@ describe('strategy-runner replay', () => {
     const help = await cli(['replay', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--status-port');
+    expect(help.stdout).toContain('/status, /healthz, /readyz, /metrics');
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { loadServiceConfig, parseServiceConfig, ServiceConfigSchema } from '../../../src/config/service-config.js';
+import { configPathFrom, loadServiceConfig, parseServiceConfig, ServiceConfigSchema } from '../../../src/config/service-config.js';
 import { RunnerError } from '../../../src/errors.js';
 
 let dir: string;
@@ -94,6 +94,16 @@ describe('parseServiceConfig validation', () => {
     expect(e.details['issues']).toEqual([expect.objectContaining({ path: 'pool' })]);
   });
 
+  it('suggests the known key an unknown one resembles', () => {
+    const nested = thrown(() => parseServiceConfig({ pool: { sise: 2 } }, 'svc.json', '/b'));
+    expect(nested.message).toBe("service configuration svc.json: pool: unknown key 'sise' (did you mean 'size'?)");
+    expect(nested.details['issues']).toEqual([{ path: 'pool', key: 'sise', suggestion: 'size', message: "unknown key 'sise' (did you mean 'size'?)" }]);
+    const top = thrown(() => parseServiceConfig({ strategyModule: ['./x.mjs'] }, 'svc.json', '/b'));
+    expect(top.message).toBe("service configuration svc.json: unknown key 'strategyModule' (did you mean 'strategyModules'?)");
+    const kafka = thrown(() => parseServiceConfig({ kafka: { topics: { tick: 'x' } } }, 'svc.json', '/b'));
+    expect(kafka.message).toContain("kafka.topics: unknown key 'tick' (did you mean 'ticks'?)");
+  });
+
   it('a bad value names its full path', () => {
     const e = thrown(() => parseServiceConfig({ dispatch: { maxBatchTicks: 0 } }, 'svc.json', '/b'));
     expect(e.code).toBe('CONFIG_INVALID');
@@ -131,6 +141,16 @@ describe('parseServiceConfig validation', () => {
   it('rejects a configuration that is not an object', () => {
     expect(thrown(() => parseServiceConfig([], 'x', '/b')).code).toBe('CONFIG_INVALID');
     expect(thrown(() => parseServiceConfig('pool', 'x', '/b')).code).toBe('CONFIG_INVALID');
+  });
+});
+
+describe('configPathFrom', () => {
+  it('takes --config, else $STRATEGY_RUNNER_CONFIG; an empty variable is unset', () => {
+    expect(configPathFrom('/etc/a.json', { STRATEGY_RUNNER_CONFIG: '/etc/b.json' })).toBe('/etc/a.json');
+    expect(configPathFrom(undefined, { STRATEGY_RUNNER_CONFIG: '/etc/b.json' })).toBe('/etc/b.json');
+    expect(configPathFrom(undefined, { STRATEGY_RUNNER_CONFIG: '' })).toBeUndefined();
+    expect(configPathFrom(undefined, { STRATEGY_RUNNER_CONFIG: '  ' })).toBeUndefined();
+    expect(configPathFrom(undefined, {})).toBeUndefined();
   });
 });
 

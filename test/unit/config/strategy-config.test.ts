@@ -128,6 +128,21 @@ describe('parseStrategyConfigs: invalid entries', () => {
     expect(paths).toContain(field);
   });
 
+  it('rejects a misspelled key with STRATEGY_CONFIG_INVALID naming the strategy, the key and the key it resembles', () => {
+    const { configs, errors } = parseStrategyConfigs([good('typo', { paramters: { lookback_period: 3 } }), good('fine')], SRC);
+    expect(configs.map((c) => c.id)).toEqual(['fine']);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.code).toBe('STRATEGY_CONFIG_INVALID');
+    expect(errors[0]!.message).toBe(`strategy 'typo' (${SRC} entry #0): unknown key 'paramters' (did you mean 'parameters'?)`);
+    expect(errors[0]!.details['issues']).toEqual([expect.objectContaining({ path: '', key: 'paramters', suggestion: 'parameters' })]);
+  });
+
+  it('rejects an unknown key that resembles none, listing the known keys', () => {
+    const { errors } = parseStrategyConfigs([good('u', { owner: 'desk-3' })], SRC);
+    expect(errors[0]!.code).toBe('STRATEGY_CONFIG_INVALID');
+    expect(errors[0]!.message).toContain("unknown key 'owner' (known keys: id, strategy_type, instruments, parameters, is_active, brokers");
+  });
+
   it('accepts an id of exactly 200 characters', () => {
     expect(parseStrategyConfigs([good('x'.repeat(200))], SRC).errors).toEqual([]);
   });

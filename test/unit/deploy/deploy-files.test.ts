@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyEnvironment, parseServiceConfig, type ServiceConfig } from '../../../src/config/service-config.js';
+import { EXIT_CODES } from '../../../src/errors.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const DEPLOY = join(ROOT, 'deploy');
@@ -169,6 +170,11 @@ describe('deploy/strategy-runner.service', () => {
     expect(service('Restart')).toBe('on-failure');
     expect(timeSpanS(service('RestartSec'))).toBe(2);
     expect(service('RestartPreventExitStatus').split(/\s+/)).toContain('2');
+  });
+
+  it('does not restart after a configuration error (exit 78, EX_CONFIG): a typo must not become a restart loop', () => {
+    expect(EXIT_CODES.config).toBe(78);
+    expect(service('RestartPreventExitStatus').split(/\s+/).sort()).toEqual([String(EXIT_CODES.usage), String(EXIT_CODES.config)].sort());
     expect(timeSpanS(one('Unit', 'StartLimitIntervalSec'))).toBeGreaterThan(0);
     expect(Number(one('Unit', 'StartLimitBurst'))).toBeGreaterThan(1);
   });
@@ -307,6 +313,8 @@ describe('deploy/ecosystem.config.cjs (pm2)', () => {
     expect(app.autorestart).toBe(true);
     // pm2 reports a death by signal (OOM kill, SIGSEGV) as exit code 0: stop_exit_codes [0] would leave it down.
     expect(app.stop_exit_codes ?? []).not.toContain(0);
+    // A configuration error (exit 78) or a usage error (exit 2) stays down: restarting cannot mend it.
+    expect([...(app.stop_exit_codes ?? [])].sort()).toEqual([EXIT_CODES.usage, EXIT_CODES.config].sort());
     expect(app.exp_backoff_restart_delay).toBeGreaterThan(0);
     expect(app.max_restarts).toBeGreaterThan(0);
     expect(app.min_uptime).toBeDefined();

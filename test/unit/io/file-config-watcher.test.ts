@@ -169,6 +169,23 @@ describe('FileConfigWatcher', () => {
     expect(calls).toEqual([]);
   });
 
+  it('with signal: null listens for no signal (its owner calls requestReload), and still reloads on request', async () => {
+    const dir = mkdtempSync(join(root, 'd-'));
+    const path = join(dir, 'strategies.json');
+    writeFileSync(path, JSON.stringify([strategy('a')]));
+    const calls: FileReloadReason[] = [];
+    const before = process.listenerCount('SIGHUP');
+    const watcher = new FileConfigWatcher(path, (_parsed, reason) => void calls.push(reason), { logger: memoryLogger('silent').logger, signal: null });
+    onTestFinished(() => watcher.stop());
+    await watcher.start();
+    expect(process.listenerCount('SIGHUP')).toBe(before);
+    watcher.requestReload('sighup');
+    await until('a reload', () => calls.length >= 1);
+    expect(calls).toEqual(['sighup']);
+    await watcher.stop();
+    expect(process.listenerCount('SIGHUP')).toBe(before);
+  });
+
   it('runs one reload at a time and coalesces requests made meanwhile into one', async () => {
     const dir = mkdtempSync(join(root, 'd-'));
     const path = join(dir, 'strategies.json');

@@ -116,4 +116,27 @@ describe('JsonlSignalSink', () => {
     expect(uncaught).toEqual([]);
     expect(closeError).toBeInstanceOf(Error);
   });
+
+  it('waits for drain many times over a large output without leaking listeners (no MaxListenersExceededWarning)', async () => {
+    const p = join(dir, 'large.jsonl');
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const sink = new JsonlSignalSink(p);
+      // Each batch is larger than the stream's 16 KiB buffer: every write waits for 'drain'.
+      const batch = Array.from({ length: 200 }, (_, i) => signal(i, { reason: 'x'.repeat(100) }));
+      for (let round = 0; round < 25; round++) await sink.write(batch);
+      // Writers that do not wait for each other (as the pipeline's rounds) wait for one drain together.
+      await Promise.all(Array.from({ length: 25 }, () => sink.write(batch)));
+      await sink.flush();
+      await sink.close();
+      // Warnings are emitted on the next tick.
+      await new Promise((r) => setImmediate(r));
+      expect(readFileSync(p, 'utf8').trimEnd().split('\n')).toHaveLength(50 * 200);
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+  });
 });

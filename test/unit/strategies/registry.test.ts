@@ -160,6 +160,65 @@ describe('StrategyRegistry.resolve', () => {
     expect(fields).toEqual(['momentum_threshold', 'quantity']);
   });
 
+  it('rejects a misspelled parameter with STRATEGY_PARAMS_INVALID naming the strategy, the key and the key it resembles', () => {
+    const reg = new StrategyRegistry();
+    const err = thrown(() => reg.resolve(config({ id: 'mom-typo', strategy_type: 'SimpleMomentumStrategy', parameters: { lookbak_period: 3 } })));
+    expect(err.code).toBe('STRATEGY_PARAMS_INVALID');
+    expect(err.message).toBe(
+      "strategy 'mom-typo' (SimpleMomentumStrategy): invalid parameters: unknown key 'lookbak_period' (did you mean 'lookback_period'?)",
+    );
+    expect(err.details).toMatchObject({
+      strategy_id: 'mom-typo',
+      strategy_type: 'SimpleMomentumStrategy',
+      issues: [{ field: 'lookbak_period', message: expect.stringContaining('unknown key'), suggestion: 'lookback_period' }],
+    });
+  });
+
+  it('lists the known parameters when an unknown one resembles none, and reports it together with bad values', () => {
+    const reg = new StrategyRegistry();
+    const err = thrown(() =>
+      reg.resolve(config({ id: 'mr', strategy_type: 'MeanReversionStrategy', parameters: { window: 30, deviation_threshold: -1 } })),
+    );
+    expect(err.code).toBe('STRATEGY_PARAMS_INVALID');
+    expect(err.message).toContain("unknown key 'window' (known keys: lookback_period, deviation_threshold, quantity)");
+    expect(err.message).toContain('deviation_threshold: ');
+    expect((err.details['issues'] as { field: string }[]).map((i) => i.field)).toEqual(['window', 'deviation_threshold']);
+  });
+
+  it("checks user schemas too: defineStrategy and BaseStrategy statics, nested objects, through .default() and .transform()", () => {
+    const Nested = defineStrategy({
+      type: 'Nested',
+      params: z
+        .object({ risk: z.object({ max_position: z.number().default(1) }).default({ max_position: 1 }), size: z.number().default(1) })
+        .transform((p) => ({ ...p, total: p.size * p.risk.max_position })),
+      create: () => ({ onTick: () => undefined }),
+    });
+    const reg = new StrategyRegistry({ builtins: false });
+    reg.register(Nested);
+    for (const d of collectDefinitions({ ClassStyle })) reg.register(d);
+    const nested = thrown(() => reg.resolve(config({ id: 'n', strategy_type: 'Nested', parameters: { risk: { max_positon: 2 } } })));
+    expect(nested.message).toBe("strategy 'n' (Nested): invalid parameters: risk: unknown key 'max_positon' (did you mean 'max_position'?)");
+    expect((nested.details['issues'] as { field: string }[])[0]!.field).toBe('risk.max_positon');
+    const cls = thrown(() => reg.resolve(config({ id: 'c', strategy_type: 'ClassStyle', parameters: { K: 3 } })));
+    expect(cls.message).toContain("unknown key 'K' (did you mean 'k'?)");
+    expect(reg.resolve(config({ id: 'ok', strategy_type: 'Nested', parameters: { risk: { max_position: 2 }, size: 3 } })).params).toEqual({
+      risk: { max_position: 2 },
+      size: 3,
+      total: 6,
+    });
+  });
+
+  it('accepts unknown keys where the strategy declares its parameters open (passthrough, catchall) or not an object schema', () => {
+    const reg = new StrategyRegistry({ builtins: false });
+    const open = (type: string, params: z.ZodType) => reg.register(defineStrategy({ type, params, create: () => ({ onTick: () => undefined }) }));
+    open('Loose', z.object({ a: z.number().default(1) }).passthrough());
+    open('Catchall', z.object({ a: z.number().default(1) }).catchall(z.number()));
+    open('Record', z.record(z.string(), z.number()));
+    expect(reg.resolve(config({ id: 'l', strategy_type: 'Loose', parameters: { b: 2 } })).params).toEqual({ a: 1, b: 2 });
+    expect(reg.resolve(config({ id: 'c', strategy_type: 'Catchall', parameters: { b: 2 } })).params).toEqual({ a: 1, b: 2 });
+    expect(reg.resolve(config({ id: 'r', strategy_type: 'Record', parameters: { b: 2 } })).params).toEqual({ b: 2 });
+  });
+
   it('resolves a class-style strategy registered through its definition', () => {
     const reg = new StrategyRegistry({ builtins: false });
     for (const d of collectDefinitions({ ClassStyle })) reg.register(d);
