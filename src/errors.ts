@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'KAFKA_UNAVAILABLE', // the broker could not be reached or refused a request
   'KAFKA_TOPIC_MISSING', // a topic the runner needs does not exist
   'DATABASE_UNAVAILABLE', // PostgreSQL could not be reached
+  'DATABASE_SCHEMA_MISSING', // the database lacks the runner's tables (strategy-runner migrate not run) or the database itself
+  'DATABASE_ACCESS_DENIED', // PostgreSQL refused the credentials or the privileges
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -66,6 +68,8 @@ const CONFIGURATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'STRATEGY_DUPLICATE_TYPE',
   'WORKER_ENTRY_MISSING',
   'WORKER_PROTOCOL_MISMATCH',
+  'DATABASE_SCHEMA_MISSING',
+  'DATABASE_ACCESS_DENIED',
 ]);
 
 /** The CLI's exit codes (README, docs/operations.md, deploy/strategy-runner.service, deploy/ecosystem.config.cjs). */

@@ -8,7 +8,7 @@ import { Pipeline } from '../pipeline/pipeline.js';
 import { KafkaInput } from '../transport/kafka/kafka-input.js';
 import { signalTopic } from '../transport/kafka/kafka-config.js';
 import { KafkaSignalSink } from '../transport/kafka/kafka-signal-sink.js';
-import { connectPostgres, probe, redactUrl } from '../transport/postgres/connect.js';
+import { connectPostgres, postgresError, probe, redactUrl } from '../transport/postgres/connect.js';
 import { PostgresConfigSource } from '../transport/postgres/postgres-config-source.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -312,7 +312,8 @@ export class Service {
         await probe(this.#sql!);
         return await this.#load(source);
       } catch (err) {
-        if (!asRunnerError(err, 'DATABASE_UNAVAILABLE', 'reading strategy configurations').retryable) throw err;
+        const e = postgresError(err, 'reading strategy configurations');
+        if (!e.retryable) throw e;
         const waited = Date.now() - t0;
         this.#waitingFor = `PostgreSQL unreachable since ${new Date(t0).toISOString()}: strategy configurations cannot be read (${attempt} attempts; last: ${(err as Error).message})`;
         this.#log.warn(

@@ -1,5 +1,6 @@
 import postgres, { type Sql } from 'postgres';
 import type { Logger } from 'pino';
+import { RunnerError } from '../../errors.js';
 
 export interface PostgresSettings {
   /** postgres://user:pass@host:port/db; DATABASE_URL by default */
@@ -37,4 +38,25 @@ export function redactUrl(url: string): string {
   } catch {
     return '(unparsable database URL)';
   }
+}
+
+/**
+ * A PostgreSQL error as one of ours, by its SQLSTATE: what no retry can fix
+ * is a configuration error (the database or the runner's table missing,
+ * credentials or privileges refused: exit 78, not an endless retry); the rest
+ * (connection refused, timeouts, a server shutting down) is DATABASE_UNAVAILABLE, retried.
+ */
+export function postgresError(err: unknown, what: string): RunnerError {
+  if (err instanceof RunnerError) return err;
+  const sqlstate = typeof (err as { code?: unknown })?.code === 'string' ? (err as { code: string }).code : undefined;
+  const message = (err as Error)?.message ?? String(err);
+  const details = sqlstate === undefined ? {} : { details: { sqlstate } };
+  if (sqlstate === '42P01' || sqlstate === '3F000') {
+    return new RunnerError('DATABASE_SCHEMA_MISSING', `${what}: ${message} (run 'strategy-runner migrate' against this database, or point postgres.url / DATABASE_URL at the right one)`, { cause: err, ...details });
+  }
+  if (sqlstate === '3D000') return new RunnerError('DATABASE_SCHEMA_MISSING', `${what}: ${message} (check postgres.url / DATABASE_URL)`, { cause: err, ...details });
+  if (sqlstate !== undefined && (sqlstate.startsWith('28') || sqlstate === '42501')) {
+    return new RunnerError('DATABASE_ACCESS_DENIED', `${what}: ${message} (check the credentials and grants of postgres.url / DATABASE_URL)`, { cause: err, ...details });
+  }
+  return new RunnerError('DATABASE_UNAVAILABLE', `${what}: ${message}`, { cause: err, ...details });
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { databaseUrl, freshSchema } from '../../helpers/infra.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CLI = join(ROOT, 'dist/src/cli/main.js');
@@ -92,6 +93,21 @@ describe('a configuration error at start: one readable line and exit 78 (EX_CONF
     const r = await cli(['strategies', '--config', cfg]);
     expect(r.code, r.stderr).toBe(78);
     expectOneLine(r.stderr, 'strategies', 'STRATEGY_MODULE_LOAD_FAILED', "strategy module './no-such-module.mjs' could not be loaded");
+  });
+
+  it('run: a database without the runner\'s table (migrate not run), or no such database: a configuration error, not an outage retried forever', async () => {
+    const { url } = await freshSchema();
+    const cfg = join(dir, 'unmigrated.json');
+    writeFileSync(cfg, JSON.stringify({ postgres: { url } }));
+    const r = await cli(['run', '--config', cfg]);
+    expect(r.code, r.stderr).toBe(78);
+    expectOneLine(r.stderr, 'run', 'DATABASE_SCHEMA_MISSING', "run 'strategy-runner migrate' against this database");
+    const noDb = new URL(databaseUrl());
+    noDb.pathname = '/sr_no_such_database';
+    writeFileSync(cfg, JSON.stringify({ postgres: { url: noDb.toString() } }));
+    const r2 = await cli(['run', '--config', cfg]);
+    expect(r2.code, r2.stderr).toBe(78);
+    expectOneLine(r2.stderr, 'run', 'DATABASE_SCHEMA_MISSING', 'sr_no_such_database');
   });
 
   it('other errors keep exit 1 (a restart may help) and usage errors exit 2', async () => {
