@@ -135,11 +135,13 @@ describe('deserializeError', () => {
 });
 
 describe('configuration errors and exit codes', () => {
-  it('counts as a configuration error what a restart cannot mend: a bad or unreadable configuration, a strategy module that does not load or define, a broken build', () => {
+  it('counts as a configuration error what a restart cannot mend: a bad or unreadable configuration, a strategy module that does not load or define, a broken build, a database not migrated or refusing access', () => {
     const config = ERROR_CODES.filter((c) => isConfigurationError(new RunnerError(c, 'x')));
     expect(config.sort()).toEqual([
       'CONFIG_FILE_UNREADABLE',
       'CONFIG_INVALID',
+      'DATABASE_ACCESS_DENIED',
+      'DATABASE_SCHEMA_MISSING',
       'STRATEGY_DEFINITION_INVALID',
       'STRATEGY_DUPLICATE_TYPE',
       'STRATEGY_MODULE_LOAD_FAILED',
