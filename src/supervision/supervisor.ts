@@ -170,6 +170,9 @@ export class Supervisor {
   #rejected: StrategyRejection[] = [];
   #nextSlot = 0;
   #watchdog: NodeJS.Timeout | undefined;
+  #watchdogMs = 1000;
+  /** when the watchdog last ran */
+  #watchdogAt = 0;
   #stopping: Promise<void> | undefined;
   #rounds = 0;
   #ticks = 0;
@@ -247,7 +250,9 @@ export class Supervisor {
 
     this.#rebuildRoutes();
     this.#state = 'running';
-    this.#watchdog = setInterval(() => this.#checkHangs(), Math.max(100, Math.min(1000, this.#sup.hangTimeoutMs / 4)));
+    this.#watchdogMs = Math.max(100, Math.min(1000, this.#sup.hangTimeoutMs / 4));
+    this.#watchdogAt = Date.now();
+    this.#watchdog = setInterval(() => this.#checkHangs(), this.#watchdogMs);
     this.#watchdog.unref();
     const report: StartReport = {
       running: accepted.map((c) => c.id).filter((id) => this.#strategies.get(id)?.state === 'running'),
@@ -615,6 +620,12 @@ export class Supervisor {
   #checkHangs(): void {
     if (this.#state !== 'running') return;
     const now = Date.now();
+    const sinceLast = now - this.#watchdogAt;
+    this.#watchdogAt = now;
+    // Late: this (the main) thread was held up itself (a GC pause, a busy
+    // machine). What the threads said meanwhile still waits in their ports,
+    // behind this timer: judge them at the next run, once it has been read.
+    if (sinceLast > 2 * this.#watchdogMs) return;
     for (const host of this.#hosts) {
       if (host === undefined || host.state !== 'ready') continue;
       const silent = host.silentForMs(now);
