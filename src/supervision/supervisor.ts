@@ -33,6 +33,31 @@ export type SupervisorState = 'created' | 'starting' | 'running' | 'stopping' | 
  */
 export type StrategyState = 'running' | 'restarting' | 'quarantined' | 'stopped';
 
+/**
+ * What the live dispatch does with a strategy whose thread is behind (see
+ * OverloadOptions): `conflate` sheds its ticks (the newest per instrument is
+ * kept and sent when it has room again) so that it holds nobody back;
+ * `hold` keeps every tick for it and makes the input wait (backpressure:
+ * the consumer's lag grows, for every strategy).
+ */
+export type OverloadPolicy = 'conflate' | 'hold';
+
+export interface OverloadSetting {
+  policy: OverloadPolicy;
+  /**
+   * A thread is *behind* once the oldest batch it has not finished is older
+   * than this. Only then does the policy act: a thread that keeps up on
+   * average and stalls for a moment (a GC pause, a busy machine) is never
+   * shed, the input just waits for it.
+   */
+  behindAfterMs: number;
+}
+
+export interface OverloadOptions extends OverloadSetting {
+  /** per strategy id: overrides of the policy and of the bound */
+  strategies: Readonly<Record<string, Partial<OverloadSetting>>>;
+}
+
 export interface SupervisionOptions {
   /** a strategy failing this many ticks in a row is restarted */
   maxConsecutiveErrors: number;
@@ -44,13 +69,20 @@ export interface SupervisionOptions {
   /** live dispatch: batches a thread may have outstanding before it counts as full */
   maxQueuedBatches: number;
   /**
-   * live dispatch: a thread that stays full this long while another thread
-   * has room is slow: its strategies' ticks are conflated instead of holding
-   * the others back. When every thread is full, nobody is conflated: the
-   * input waits (backpressure).
+   * live dispatch: a full thread that is behind for longer than its bound
+   * is conflated (policy `conflate`, and only while another thread has room:
+   * when every thread is full the input waits) or holds the input (`hold`).
+   * Strategies sharing a thread share its fate: the thread holds when any
+   * of them holds, and is behind only past the longest of their bounds.
    */
-  slowAfterMs: number;
+  overload: OverloadOptions;
 }
+
+/** What a caller may give: any part of the options (the rest are defaults). */
+export type SupervisionInput = Partial<Omit<SupervisionOptions, 'restart' | 'overload'>> & {
+  restart?: Partial<RestartPolicyOptions>;
+  overload?: Partial<OverloadOptions>;
+};
 
 /** Ticks per re-warm batch. */
 const REWARM_CHUNK = 512;
@@ -61,7 +93,8 @@ export const DEFAULT_SUPERVISION: SupervisionOptions = {
   restart: { initialDelayMs: 500, maxDelayMs: 30_000, intensity: 5, windowMs: 60_000 },
   rewarmTicks: 256,
   maxQueuedBatches: 8,
-  slowAfterMs: 500,
+  // Far beyond a GC pause or a thread descheduled on a busy machine (seen up to ~0.7 s on 2 busy cores), and beyond hangTimeoutMs.
+  overload: { policy: 'conflate', behindAfterMs: 10_000, strategies: {} },
 };
 
 export interface SupervisorOptions {
@@ -75,7 +108,7 @@ export interface SupervisorOptions {
   heartbeatIntervalMs?: number;
   controlTimeoutMs?: number;
   initialCash?: number;
-  supervision?: Partial<SupervisionOptions>;
+  supervision?: SupervisionInput;
   logLevel: string;
   logger: Logger;
   writeLog: (line: string) => void;
@@ -131,6 +164,8 @@ interface StrategyEntry {
   poison: Tick | undefined;
   /** ticks replaced by a newer one while its thread was saturated (never seen by the strategy) */
   conflatedTicks: number;
+  /** times its thread was found behind for longer than the bound (each one a conflation or a hold) */
+  behindEpisodes: number;
 }
 
 interface HostBatch {
@@ -186,8 +221,13 @@ export class Supervisor {
   #conflationSeq = 0;
   #conflatedTicks = 0;
   #lateSignals: ((signals: Signal[]) => void) | undefined;
-  readonly #fullSince = new Map<number, number>();
+  /** threads being conflated (policy conflate, found behind while another had room) */
   readonly #slowThreads = new Set<number>();
+  /** threads in a behind episode (counted and logged once per episode) */
+  readonly #behindThreads = new Set<number>();
+  /** per thread: the overload setting its strategies give it (rebuilt with the routes) */
+  #overloadOf = new Map<number, OverloadSetting & { ids: string[] }>();
+  #behindEpisodes = 0;
   #capacityWaiters: (() => void)[] = [];
   #applying: Promise<unknown> = Promise.resolve();
   /** id → the JSON of a configuration that was rejected: not retried until it changes */
@@ -196,7 +236,12 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.#o = options;
     const s = options.supervision ?? {};
-    this.#sup = { ...DEFAULT_SUPERVISION, ...s, restart: { ...DEFAULT_SUPERVISION.restart, ...(s.restart ?? {}) } };
+    this.#sup = {
+      ...DEFAULT_SUPERVISION,
+      ...s,
+      restart: { ...DEFAULT_SUPERVISION.restart, ...(s.restart ?? {}) },
+      overload: { ...DEFAULT_SUPERVISION.overload, ...(s.overload ?? {}) },
+    };
     this.#log = options.logger.child({ component: 'supervisor' });
     this.#book = new PortfolioBook(options.initialCash ?? 0);
     this.#errorLog = new ErrorLogLimiter(10, 1000);
@@ -320,6 +365,7 @@ export class Supervisor {
       cancelRestart: undefined,
       poison: undefined,
       conflatedTicks: 0,
+      behindEpisodes: 0,
     };
     const r = await host.startStrategy(entry.slot, config, this.#book.get(config.id)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
     if (!r.ok) {
@@ -347,6 +393,31 @@ export class Supervisor {
       .sort((a, b) => a.slot - b.slot)
       .map((e) => ({ strategyId: e.config.id, instruments: e.config.instruments, host: e.host, slot: e.slot }));
     this.#routes = RouteTable.build(placements);
+    this.#overloadOf = this.#threadOverload();
+  }
+
+  /** The overload setting of one strategy: the configured default with its own overrides. */
+  #overloadFor(id: string): OverloadSetting {
+    const o = this.#sup.overload;
+    const own = o.strategies[id];
+    return { policy: own?.policy ?? o.policy, behindAfterMs: own?.behindAfterMs ?? o.behindAfterMs };
+  }
+
+  /** Per thread: `hold` if any of its strategies holds; behind past the longest of their bounds. */
+  #threadOverload(): Map<number, OverloadSetting & { ids: string[] }> {
+    const m = new Map<number, OverloadSetting & { ids: string[] }>();
+    for (const e of this.#strategies.values()) {
+      if (e.state === 'stopped') continue;
+      const own = this.#overloadFor(e.config.id);
+      const t = m.get(e.host);
+      if (t === undefined) m.set(e.host, { ...own, ids: [e.config.id] });
+      else {
+        t.ids.push(e.config.id);
+        if (own.policy === 'hold') t.policy = 'hold';
+        t.behindAfterMs = Math.max(t.behindAfterMs, own.behindAfterMs);
+      }
+    }
+    return m;
   }
 
   /**
@@ -414,9 +485,12 @@ export class Supervisor {
 
   /**
    * Live dispatch: resolves when a round may be dispatched, i.e. every ready
-   * thread has room or is marked slow. Marks a thread slow once it has been
-   * full for slowAfterMs while another had room; clears the mark once it has
-   * caught up completely (nothing queued, nothing conflated).
+   * thread has room, or is full but being conflated. A full thread becomes
+   * conflated only once it is *behind* for longer than its bound (the oldest
+   * batch it has not finished is older than `behindAfterMs`), its policy is
+   * `conflate` and another thread has room; until then the input waits for
+   * it. The mark is cleared once it has caught up completely (nothing queued,
+   * nothing conflated).
    */
   capacity(): Promise<void> | undefined {
     // The common case costs no promise: there is room.
@@ -425,10 +499,12 @@ export class Supervisor {
   }
 
   async #waitCapacity(): Promise<void> {
+    // Woken by every answer; the timer only notices a thread crossing its bound while it answers nothing.
+    const pollMs = Math.max(10, Math.min(250, this.#sup.overload.behindAfterMs / 4));
     while (this.#state === 'running' && !this.#hasCapacity(Date.now())) {
       await new Promise<void>((resolve) => {
         this.#capacityWaiters.push(resolve);
-        setTimeout(resolve, Math.max(10, this.#sup.slowAfterMs / 4)).unref();
+        setTimeout(resolve, pollMs).unref();
       });
     }
   }
@@ -436,25 +512,48 @@ export class Supervisor {
   #hasCapacity(now: number): boolean {
     const max = this.#sup.maxQueuedBatches;
     let anyRoom = false;
+    let full: WorkerHost[] | undefined;
     for (const host of this.#hosts) {
       if (host === undefined || host.state !== 'ready') continue;
       const h = host.index;
       if (host.queueDepth < max) {
         anyRoom = true;
-        this.#fullSince.delete(h);
+        // A holding thread's episode ends once it is well within its bound again.
+        if (this.#behindThreads.has(h) && !this.#slowThreads.has(h) && host.behindMs(now) * 2 <= (this.#overloadOf.get(h)?.behindAfterMs ?? 0)) this.#behindThreads.delete(h);
         if (this.#slowThreads.has(h) && host.queueDepth === 0 && !this.#conflated.has(h)) {
           this.#slowThreads.delete(h);
-          this.#log.info({ thread: h }, 'thread caught up: no longer conflating its ticks');
+          this.#behindThreads.delete(h);
+          this.#log.info({ thread: h, strategies: this.#overloadOf.get(h)?.ids ?? [] }, 'thread caught up: no longer conflating its ticks');
         }
-      } else if (!this.#fullSince.has(h)) this.#fullSince.set(h, now);
+      } else if (!this.#slowThreads.has(h)) (full ??= []).push(host);
     }
+    if (full === undefined) return true;
     let ok = true;
-    for (const [h, since] of this.#fullSince) {
-      if (this.#slowThreads.has(h)) continue;
-      if (anyRoom && now - since >= this.#sup.slowAfterMs) {
+    for (const host of full) {
+      const h = host.index;
+      const o = this.#overloadOf.get(h);
+      const behind = host.behindMs(now);
+      if (o === undefined || behind <= o.behindAfterMs) {
+        // Not behind for long: an episode (of a holding thread) ends here.
+        if (behind * 2 <= (o?.behindAfterMs ?? 0)) this.#behindThreads.delete(h);
+        ok = false;
+        continue;
+      }
+      const shed = o.policy === 'conflate' && anyRoom;
+      const fields = { thread: h, strategies: o.ids, behind_ms: behind, behind_after_ms: o.behindAfterMs, policy: o.policy };
+      if (!this.#behindThreads.has(h)) {
+        this.#behindThreads.add(h);
+        this.#behindEpisodes++;
+        for (const id of o.ids) {
+          const e = this.#strategies.get(id);
+          if (e !== undefined) e.behindEpisodes++;
+        }
+        if (o.policy === 'hold') this.#log.warn(fields, 'strategy thread is behind: holding the input back for it (overload policy "hold")');
+        else if (!shed) this.#log.warn(fields, 'strategy thread is behind and no other thread has room: the input waits');
+      }
+      if (shed) {
         this.#slowThreads.add(h);
-        const ids = [...this.#strategies.values()].filter((e) => e.host === h).map((e) => e.config.id);
-        this.#log.warn({ thread: h, strategies: ids, full_for_ms: now - since }, 'thread is slow: conflating its ticks (newest per instrument) so it does not hold the others back');
+        this.#log.warn(fields, 'strategy thread is behind: conflating its ticks (newest per instrument) so it does not hold the others back');
       } else ok = false;
     }
     return ok;
@@ -665,7 +764,7 @@ export class Supervisor {
       if (e.state === 'running') e.state = 'restarting';
     }
     this.#rebuildRoutes();
-    this.#fullSince.delete(index);
+    this.#behindThreads.delete(index);
     this.#slowThreads.delete(index);
     this.#conflated.delete(index);
     await host.terminate(error).catch(() => {});
@@ -1029,6 +1128,9 @@ export class Supervisor {
             restarts: e.restarts,
             conflated_ticks: e.conflatedTicks,
             slow: this.#slowThreads.has(e.host),
+            overload_policy: this.#overloadFor(e.config.id).policy,
+            behind_ms: h.behindMs(now),
+            behind_episodes: e.behindEpisodes,
             last_restart_reason: e.lastRestartReason ?? null,
             quarantine_reason: e.quarantineReason ?? null,
             portfolio: portfolioToJSON(this.#book.get(e.config.id)),
@@ -1064,6 +1166,7 @@ export class Supervisor {
         tick_errors: this.#tickErrors,
         dropped_ticks: this.#droppedTicks,
         conflated_ticks: this.#conflatedTicks,
+        behind_episodes: this.#behindEpisodes,
         fills_applied: this.#fills.applied,
         fills_duplicate: this.#fills.duplicate,
         fills_unknown_strategy: this.#fills.unknown,

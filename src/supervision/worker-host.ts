@@ -56,6 +56,8 @@ interface PendingBatch {
   resolve: (r: BatchResultMessage) => void;
   reject: (e: Error) => void;
   ticks: readonly Tick[];
+  /** Date.now() when it was posted */
+  sentAt: number;
 }
 
 /**
@@ -142,6 +144,22 @@ export class WorkerHost {
     return this.#pending.size;
   }
 
+  /**
+   * How far behind the thread is: the age of the oldest batch it has not
+   * finished (0 when it has finished them all). "Finished" is read from the
+   * shared activity words, not from the answers: when the main thread itself
+   * was held up (a busy machine, a GC pause), the answers wait in the port
+   * and only the thread's own progress says it kept up.
+   */
+  behindMs(now: number): number {
+    if (this.#pending.size === 0) return 0;
+    const current = Atomics.load(this.#activity, ACTIVE_BATCH);
+    // Between batches (no onTick running) the thread is done with `current` too.
+    const done = Atomics.load(this.#activity, ACTIVE_SLOT) === 0 ? current : current - 1;
+    for (const [batch, p] of this.#pending) if (batch > done) return Math.max(0, now - p.sentAt);
+    return 0;
+  }
+
   async start(): Promise<void> {
     if (this.#state !== 'created') throw new RunnerError('SUPERVISOR_STATE', `thread ${this.index}: start() in state ${this.#state}`);
     this.#state = 'starting';
@@ -224,7 +242,7 @@ export class WorkerHost {
     });
   }
 
-  /** Hot path: one postMessage per thread per round, the ticks encoded as columns. */
+  /** Hot path: one postMessage per thread per round, the ticks encoded as columns (and one Date.now() per batch, never per tick). */
   sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
     if (this.#state !== 'ready') {
       return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#state}`));
@@ -233,7 +251,7 @@ export class WorkerHost {
     const enc = encodeTickBatch(ticks, routes);
     const msg: DataInput = warmup ? { t: 'ticks', batch, ...enc, warmup } : { t: 'ticks', batch, ...enc };
     return new Promise<BatchResultMessage>((resolve, reject) => {
-      this.#pending.set(batch, { resolve, reject, ticks });
+      this.#pending.set(batch, { resolve, reject, ticks, sentAt: Date.now() });
       this.#data!.postMessage(msg);
     });
   }

@@ -18,7 +18,7 @@ const byStrategy = (list: Signal[], id: string): string[] => list.filter((s) => 
 describe('a slow strategy (live, streaming dispatch)', { timeout: 60_000 }, () => {
   it('has its ticks conflated to the newest per instrument while the others see every tick and emit exactly what they emit alone', async () => {
     const alone = await signalsOf(wellBehaved, ticks);
-    const { supervisor } = await newSupervisor({ supervision: { maxQueuedBatches: 2, slowAfterMs: 100 } });
+    const { supervisor } = await newSupervisor({ supervision: { maxQueuedBatches: 2, overload: { behindAfterMs: 100 } } });
     try {
       await supervisor.start(configs([{ id: 'slow', strategy_type: 'Slow', instruments: TOKENS, parameters: { ms: 2 } }, ...wellBehaved]));
       const sink = new MemorySignalSink();
