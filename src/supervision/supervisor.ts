@@ -166,6 +166,18 @@ interface StrategyEntry {
   conflatedTicks: number;
   /** times its thread was found behind for longer than the bound (each one a conflation or a hold) */
   behindEpisodes: number;
+  /** the last configuration update that could not be applied (the running version kept running), until the source changes again */
+  rejectedUpdate: RejectedUpdate | undefined;
+  /** configuration updates rejected since it started */
+  rejectedUpdates: number;
+}
+
+interface RejectedUpdate {
+  code: string;
+  error: string;
+  fields: readonly string[];
+  /** the rejected configuration, as JSON: the same one read again is not news */
+  json: string;
 }
 
 interface HostBatch {
@@ -228,6 +240,7 @@ export class Supervisor {
   /** per thread: the overload setting its strategies give it (rebuilt with the routes) */
   #overloadOf = new Map<number, OverloadSetting & { ids: string[] }>();
   #behindEpisodes = 0;
+  #rejectedUpdates = 0;
   #capacityWaiters: (() => void)[] = [];
   #applying: Promise<unknown> = Promise.resolve();
   /** id → the JSON of a configuration that was rejected: not retried until it changes */
@@ -366,6 +379,8 @@ export class Supervisor {
       poison: undefined,
       conflatedTicks: 0,
       behindEpisodes: 0,
+      rejectedUpdate: undefined,
+      rejectedUpdates: 0,
     };
     const r = await host.startStrategy(entry.slot, config, this.#book.get(config.id)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
     if (!r.ok) {
@@ -943,17 +958,22 @@ export class Supervisor {
    * quarantined strategy whose configuration changes gets a fresh start).
    * Each step swaps in a whole new route table: no tick ever sees a
    * half-built one. Calls are serialised.
+   * `invalid`: entries of the source that failed its row schema (their
+   * errors name the strategy in `details.strategy_id`). A running strategy
+   * whose entry is one of them is not removed: like any update that cannot
+   * be applied, it is rejected and the running version keeps running.
    */
-  applyConfigs(configs: readonly StrategyConfig[]): Promise<ReloadReport> {
-    const run = this.#applying.then(() => this.#applyConfigs(configs));
+  applyConfigs(configs: readonly StrategyConfig[], invalid: readonly RunnerError[] = []): Promise<ReloadReport> {
+    const run = this.#applying.then(() => this.#applyConfigs(configs, invalid));
     this.#applying = run.catch(() => undefined);
     return run;
   }
 
-  async #applyConfigs(configs: readonly StrategyConfig[]): Promise<ReloadReport> {
+  async #applyConfigs(next: readonly StrategyConfig[], invalid: readonly RunnerError[]): Promise<ReloadReport> {
     const report: ReloadReport = { added: [], removed: [], changed: [], rejected: [] };
     if (this.#state !== 'running') return report;
     const current = [...this.#strategies.values()].filter((e) => e.state !== 'stopped').map((e) => e.config);
+    const configs = [...next, ...this.#keepInvalid(next, invalid, report)];
     const diff = diffConfigs(current, configs);
     // Rejected configurations are retried only when they change.
     const added = diff.added.filter((c) => this.#rejectedConfigs.get(c.id) !== JSON.stringify(c));
@@ -976,21 +996,16 @@ export class Supervisor {
     for (const ch of diff.changed) {
       const e = this.#strategies.get(ch.after.id);
       if (e === undefined) continue;
+      const json = JSON.stringify(ch.after);
+      if (e.rejectedUpdate?.json === json) continue; // read again (a periodic reload): already reported
       try {
         this.#o.registry.resolve(ch.after);
       } catch (err) {
-        // The new configuration is unusable: stop the strategy rather than run an outdated one.
-        e.state = 'stopped';
-        e.generation++;
-        this.#rebuildRoutes();
-        await this.#hosts[e.host]?.stopStrategy(e.slot).catch(() => undefined);
-        this.#strategies.delete(e.config.id);
-        this.#bySlot.delete(e.slot);
-        this.#reject(ch.after.id, err);
-        this.#rejectedConfigs.set(ch.after.id, JSON.stringify(ch.after));
-        report.rejected.push(ch.after.id);
+        // The new configuration is unusable: keep the running version running, and say why.
+        this.#rejectUpdate(e, serializeError(err), ch.fields, json, report);
         continue;
       }
+      e.rejectedUpdate = undefined;
       const wasRunning = e.state === 'running';
       e.config = ch.after;
       if (e.state === 'quarantined') {
@@ -1032,11 +1047,48 @@ export class Supervisor {
       report.added.push(c.id);
       this.#log.info({ strategy_id: c.id, thread: index }, 'strategy added by a configuration change');
     }
+    // The source holds what runs again: no update is pending.
+    const invalidIds = new Set(invalid.map((err) => err.details['strategy_id']));
+    for (const id of diff.unchanged) {
+      const e = this.#strategies.get(id);
+      if (e !== undefined && !invalidIds.has(id)) e.rejectedUpdate = undefined;
+    }
     // Configurations gone from the source are no longer reported as rejected.
     const ids = new Set(configs.filter((c) => c.is_active).map((c) => c.id));
     this.#rejected = this.#rejected.filter((r) => ids.has(r.strategyId));
     for (const id of [...this.#rejectedConfigs.keys()]) if (!ids.has(id)) this.#rejectedConfigs.delete(id);
     return report;
+  }
+
+  /**
+   * The running configurations of strategies whose entry in the source is
+   * there but invalid as a row: they stay as they are (rejected update).
+   */
+  #keepInvalid(next: readonly StrategyConfig[], invalid: readonly RunnerError[], report: ReloadReport): StrategyConfig[] {
+    const kept: StrategyConfig[] = [];
+    const valid = new Set(next.map((c) => c.id));
+    for (const err of invalid) {
+      const id = err.details['strategy_id'];
+      if (typeof id !== 'string' || valid.has(id)) continue;
+      const e = this.#strategies.get(id);
+      if (e === undefined || e.state === 'stopped' || kept.includes(e.config)) continue;
+      kept.push(e.config);
+      this.#rejectUpdate(e, serializeError(err), ['entry'], `invalid entry: ${err.message}`, report);
+    }
+    return kept;
+  }
+
+  /** Record an update that cannot be applied (once per distinct update): logged, counted, shown in the status. */
+  #rejectUpdate(e: StrategyEntry, error: SerializedError, fields: readonly string[], json: string, report: ReloadReport): void {
+    if (e.rejectedUpdate?.json === json) return; // read again (a periodic reload): already reported
+    e.rejectedUpdate = { code: error.code, error: error.message, fields, json };
+    e.rejectedUpdates++;
+    this.#rejectedUpdates++;
+    report.rejected.push(e.config.id);
+    this.#log.error(
+      { strategy_id: e.config.id, code: error.code, err: error.message, fields, state: e.state },
+      'strategy configuration update rejected: the running version keeps running',
+    );
   }
 
   /** One thread per strategy: a new thread. A fixed pool: the least loaded thread (a new one while under the pool size). */
@@ -1131,6 +1183,8 @@ export class Supervisor {
             overload_policy: this.#overloadFor(e.config.id).policy,
             behind_ms: h.behindMs(now),
             behind_episodes: e.behindEpisodes,
+            rejected_update: e.rejectedUpdate === undefined ? null : { code: e.rejectedUpdate.code, error: e.rejectedUpdate.error, fields: e.rejectedUpdate.fields },
+            rejected_updates: e.rejectedUpdates,
             last_restart_reason: e.lastRestartReason ?? null,
             quarantine_reason: e.quarantineReason ?? null,
             portfolio: portfolioToJSON(this.#book.get(e.config.id)),
@@ -1167,6 +1221,7 @@ export class Supervisor {
         dropped_ticks: this.#droppedTicks,
         conflated_ticks: this.#conflatedTicks,
         behind_episodes: this.#behindEpisodes,
+        rejected_updates: this.#rejectedUpdates,
         fills_applied: this.#fills.applied,
         fills_duplicate: this.#fills.duplicate,
         fills_unknown_strategy: this.#fills.unknown,
