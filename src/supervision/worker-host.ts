@@ -19,6 +19,7 @@ import {
   type ControlResult,
   type DataInput,
   type DataOutput,
+  type EventTimeSupervision,
   type ThreadControl,
   type ThreadHealth,
   type ThreadTask,
@@ -48,6 +49,8 @@ export interface WorkerHostOptions {
   writeLog: (line: string) => void;
   /** called when the thread ends without being asked to */
   onFailure?: (host: WorkerHost, error: Error) => void;
+  /** the thread supervises its strategies itself, by event time (replay) */
+  eventTimeSupervision?: EventTimeSupervision;
   /** called for every fill the thread reports an onFill error for */
   onFillError?: (slot: number, fillId: string, error: SerializedError) => void;
 }
@@ -203,6 +206,7 @@ export class WorkerHost {
           baseDir: this.#opts.baseDir,
           logLevel: this.#opts.logLevel,
           heartbeatIntervalMs: this.#opts.heartbeatIntervalMs,
+          ...(this.#opts.eventTimeSupervision === undefined ? {} : { eventTimeSupervision: this.#opts.eventTimeSupervision }),
         }),
       );
       if (!init.ok) throw deserializeError(init.error);
