@@ -109,6 +109,15 @@ export interface SupervisorOptions {
   controlTimeoutMs?: number;
   initialCash?: number;
   supervision?: SupervisionInput;
+  /**
+   * What supervision decisions run on. `wall` (live): the supervisor decides
+   * restarts, back-off and quarantine by the wall clock. `event` (replay):
+   * each thread decides them for its strategies by the ticks' timestamps, at
+   * exact points of the stream (see workers/runtime/event-time-supervisor.ts),
+   * so the same input gives the same output whatever the timing, the pool and
+   * the batch size. A thread that dies or hangs is replaced as in live.
+   */
+  clock?: 'wall' | 'event';
   logLevel: string;
   logger: Logger;
   writeLog: (line: string) => void;
@@ -170,6 +179,10 @@ interface StrategyEntry {
   rejectedUpdate: RejectedUpdate | undefined;
   /** configuration updates rejected since it started */
   rejectedUpdates: number;
+  /** down by its thread's own decision (event time): kept in the routes, its thread skips and counts its ticks */
+  threadDown: boolean;
+  /** ticks its thread skipped because it was restarting or quarantined (event time) */
+  missedTicks: number;
 }
 
 interface RejectedUpdate {
@@ -241,6 +254,7 @@ export class Supervisor {
   #overloadOf = new Map<number, OverloadSetting & { ids: string[] }>();
   #behindEpisodes = 0;
   #rejectedUpdates = 0;
+  readonly #eventTime: boolean;
   #capacityWaiters: (() => void)[] = [];
   #applying: Promise<unknown> = Promise.resolve();
   /** id → the JSON of a configuration that was rejected: not retried until it changes */
@@ -259,6 +273,7 @@ export class Supervisor {
     this.#book = new PortfolioBook(options.initialCash ?? 0);
     this.#errorLog = new ErrorLogLimiter(10, 1000);
     this.#history = new TickHistory(this.#sup.rewarmTicks);
+    this.#eventTime = options.clock === 'event';
   }
 
   get state(): SupervisorState {
@@ -350,6 +365,16 @@ export class Supervisor {
       ...(this.#o.maxHeapMb === undefined ? {} : { maxHeapMb: this.#o.maxHeapMb }),
       heartbeatIntervalMs: this.#o.heartbeatIntervalMs ?? 1000,
       controlTimeoutMs: this.#o.controlTimeoutMs ?? 10_000,
+      ...(this.#eventTime
+        ? {
+            eventTimeSupervision: {
+              maxConsecutiveErrors: this.#sup.maxConsecutiveErrors,
+              restart: this.#sup.restart,
+              rewarmTicks: this.#sup.rewarmTicks,
+              hookTimeoutMs: this.#o.controlTimeoutMs ?? 10_000,
+            },
+          }
+        : {}),
       logger: this.#o.logger,
       writeLog: this.#o.writeLog,
       onFailure: (host, error) => void this.#onThreadFailure(host, error),
@@ -381,6 +406,8 @@ export class Supervisor {
       behindEpisodes: 0,
       rejectedUpdate: undefined,
       rejectedUpdates: 0,
+      threadDown: false,
+      missedTicks: 0,
     };
     const r = await host.startStrategy(entry.slot, config, this.#book.get(config.id)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
     if (!r.ok) {
@@ -404,7 +431,7 @@ export class Supervisor {
   /** Build a new route table from the running strategies and swap it in whole. */
   #rebuildRoutes(): void {
     const placements: Placement[] = [...this.#strategies.values()]
-      .filter((e) => e.state === 'running')
+      .filter((e) => e.state === 'running' || e.threadDown)
       .sort((a, b) => a.slot - b.slot)
       .map((e) => ({ strategyId: e.config.id, instruments: e.config.instruments, host: e.host, slot: e.slot }));
     this.#routes = RouteTable.build(placements);
@@ -621,6 +648,8 @@ export class Supervisor {
     return host.sendBatch(b.ticks, b.routes).then(
       (r) => {
         this.#notifyCapacity();
+        // Per thread, in batch order (rounds may complete out of order): what its strategies' thread decided.
+        if (r.supervision !== undefined || r.missed !== undefined) this.#onThreadSupervision(r);
         return r;
       },
       (e: unknown) => {
@@ -707,7 +736,7 @@ export class Supervisor {
         const entry = this.#bySlot.get(e.slot);
         const strategyId = entry?.config.id ?? `slot ${e.slot}`;
         errors.push({ strategyId, tickIndex: b.index[e.i]!, error: e.error });
-        if (entry !== undefined && entry.state === 'running' && e.consecutive >= this.#sup.maxConsecutiveErrors) {
+        if (!this.#eventTime && entry !== undefined && entry.state === 'running' && e.consecutive >= this.#sup.maxConsecutiveErrors) {
           void this.#restart(entry, `${e.consecutive} consecutive errors, last: [${e.error.code}] ${e.error.message}`, true);
         }
       }
@@ -729,6 +758,41 @@ export class Supervisor {
   }
 
   // ------------------------------------------------------------------ supervision
+
+  /** Event-time supervision: mirror what a thread decided for its strategies (state, counters, log lines). */
+  #onThreadSupervision(r: BatchResultMessage): void {
+    for (const [slot, n] of r.missed ?? []) {
+      const e = this.#bySlot.get(slot);
+      if (e !== undefined) e.missedTicks += n;
+    }
+    for (const ev of r.supervision ?? []) {
+      const e = this.#bySlot.get(ev.slot);
+      if (e === undefined || e.state === 'stopped') continue;
+      e.restarts = ev.restarts;
+      const fields = { strategy_id: e.config.id, reason: ev.reason, restarts: ev.restarts, clock: 'event' };
+      if (ev.kind === 'restarted') {
+        e.state = 'running';
+        e.threadDown = false;
+        this.#log.info(fields, 'strategy restarted');
+      } else if (ev.kind === 'retired') {
+        e.state = 'restarting';
+        e.threadDown = true;
+        e.lastRestartReason = ev.reason;
+        this.#log.warn({ ...fields, delay_ms: ev.delayMs, resume_at: ev.resumeAt }, 'restarting strategy');
+      } else {
+        e.state = 'quarantined';
+        e.threadDown = true;
+        e.quarantineReason = ev.reason;
+        this.#log.error(fields, 'strategy quarantined: it stays down until its configuration changes or an operator resumes it');
+      }
+    }
+  }
+
+  /** What supervision did to a strategy (for summaries; no thread is asked). */
+  supervisionOf(id: string): { restarts: number; missedTicks: number; quarantined: boolean } | undefined {
+    const e = this.#strategies.get(id);
+    return e === undefined ? undefined : { restarts: e.restarts, missedTicks: e.missedTicks, quarantined: e.quarantineReason !== undefined };
+  }
 
   /** Watchdog: a ready thread silent for longer than hangTimeoutMs is hung; terminate it (the failure path replaces it). */
   #checkHangs(): void {
@@ -777,6 +841,7 @@ export class Supervisor {
       e.generation++;
       this.#cancelRestart(e);
       if (e.state === 'running') e.state = 'restarting';
+      e.threadDown = false;
     }
     this.#rebuildRoutes();
     this.#behindThreads.delete(index);
@@ -836,7 +901,8 @@ export class Supervisor {
     if (e.state === 'restarting' && e.restartTimer !== undefined) return; // already scheduled
     const gen = ++e.generation;
     const superseded = (): boolean => e.generation !== gen || e.state !== 'restarting' || this.#state !== 'running';
-    const wasRunning = e.state === 'running';
+    const wasRunning = e.state === 'running' || e.threadDown;
+    e.threadDown = false;
     e.state = 'restarting';
     e.lastRestartReason = reason;
     if (wasRunning) this.#rebuildRoutes();
@@ -1144,7 +1210,8 @@ export class Supervisor {
       return 'unknown-strategy';
     }
     this.#fills.applied++;
-    if (entry.state === 'running') this.#hosts[entry.host]?.sendFill(entry.slot, fill, next);
+    // A strategy its thread took down (event time) still gets its fills: the thread keeps its portfolio for the restart.
+    if (entry.state === 'running' || entry.threadDown) this.#hosts[entry.host]?.sendFill(entry.slot, fill, next);
     return 'applied';
   }
 
@@ -1183,6 +1250,7 @@ export class Supervisor {
             overload_policy: this.#overloadFor(e.config.id).policy,
             behind_ms: h.behindMs(now),
             behind_episodes: e.behindEpisodes,
+            missed_ticks: e.missedTicks,
             rejected_update: e.rejectedUpdate === undefined ? null : { code: e.rejectedUpdate.code, error: e.rejectedUpdate.error, fields: e.rejectedUpdate.fields },
             rejected_updates: e.rejectedUpdates,
             last_restart_reason: e.lastRestartReason ?? null,
