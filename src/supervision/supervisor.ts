@@ -181,7 +181,7 @@ interface StrategyEntry {
   rejectedUpdates: number;
   /** down by its thread's own decision (event time): kept in the routes, its thread skips and counts its ticks */
   threadDown: boolean;
-  /** ticks its thread skipped because it was restarting or quarantined (event time) */
+  /** ticks it was routed none of, or its thread skipped, because it was restarting or quarantined */
   missedTicks: number;
 }
 
@@ -254,6 +254,8 @@ export class Supervisor {
   #overloadOf = new Map<number, OverloadSetting & { ids: string[] }>();
   #behindEpisodes = 0;
   #rejectedUpdates = 0;
+  /** instrument → strategies out of the routes while restarting or quarantined; undefined when there are none (the common case) */
+  #absent: Map<number, StrategyEntry[]> | undefined;
   readonly #eventTime: boolean;
   #capacityWaiters: (() => void)[] = [];
   #applying: Promise<unknown> = Promise.resolve();
@@ -436,6 +438,14 @@ export class Supervisor {
       .map((e) => ({ strategyId: e.config.id, instruments: e.config.instruments, host: e.host, slot: e.slot }));
     this.#routes = RouteTable.build(placements);
     this.#overloadOf = this.#threadOverload();
+    // Out of the routes while restarting or quarantined: their ticks are counted as missed, not as unwanted.
+    let absent: Map<number, StrategyEntry[]> | undefined;
+    for (const e of this.#strategies.values()) {
+      if ((e.state !== 'restarting' && e.state !== 'quarantined') || e.threadDown) continue;
+      absent ??= new Map();
+      for (const t of new Set(e.config.instruments)) (absent.get(t) ?? absent.set(t, []).get(t)!).push(e);
+    }
+    this.#absent = absent;
   }
 
   /** The overload setting of one strategy: the configured default with its own overrides. */
@@ -618,13 +628,18 @@ export class Supervisor {
     this.#ticks += ticks.length;
     const table = this.#routes;
     const history = this.#history;
+    const absent = this.#absent;
     const batches: (HostBatch | undefined)[] = new Array(this.#hosts.length);
     let unrouted = 0;
     for (let r = 0; r < ticks.length; r++) {
       const tick = ticks[r]!;
       const targets = table.lookup(tick.instrument_token);
+      // Only while a strategy is restarting or quarantined: one more lookup per tick.
+      const away = absent === undefined ? undefined : absent.get(tick.instrument_token);
+      if (away !== undefined) for (let a = 0; a < away.length; a++) away[a]!.missedTicks++;
       if (targets === undefined) {
-        unrouted++;
+        if (away === undefined) unrouted++;
+        else history.record(tick); // its re-warm wants them
         continue;
       }
       history.record(tick);
