@@ -21,6 +21,8 @@ export interface Runtime {
 export interface RuntimeOptions {
   config: ServiceConfig;
   configs: ParsedConfigs;
+  /** what supervision decisions run on: `event` for replay (see SupervisorOptions.clock) */
+  clock?: 'wall' | 'event';
   logger: Logger;
   /** extra sections for /status (pipeline counters, input progress, ...) */
   statusExtra?: () => Record<string, unknown>;
@@ -51,6 +53,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     controlTimeoutMs: config.pool.controlTimeoutMs,
     initialCash: config.portfolio.initialCash,
     supervision: config.supervision,
+    ...(o.clock === undefined ? {} : { clock: o.clock }),
     logLevel: config.log.level,
     logger,
     writeLog: logWriterOf(logger),

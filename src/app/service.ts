@@ -243,7 +243,7 @@ export class Service {
       // Signals of a new broker need their topic before the strategy starts emitting.
       const brokers = new Set(parsed.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
       await this.#input?.checkTopics([...brokers].map((b) => signalTopic(this.#c.kafka, b)), this.#c.kafka.createTopics);
-      const report = await runtime.supervisor.applyConfigs(parsed.configs);
+      const report = await runtime.supervisor.applyConfigs(parsed.configs, parsed.errors);
       if (report.added.length + report.removed.length + report.changed.length + report.rejected.length > 0) {
         this.#log.info({ reason, ...report }, 'configuration reloaded');
       }

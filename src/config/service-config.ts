@@ -6,6 +6,8 @@ import { describeIssues, formatIssueList } from './unknown-keys.js';
 import { LOG_LEVELS } from '../logging/logger.js';
 import { KafkaConfigSchema } from '../transport/kafka/kafka-config.js';
 
+const OverloadPolicySchema = z.enum(['conflate', 'hold']);
+
 /**
  * The service configuration a person writes (a JSON file, every key
  * optional). Parsing applies the defaults and yields the compiled
@@ -74,8 +76,24 @@ export const ServiceConfigSchema = z
         rewarmTicks: z.number().int().min(0).max(100_000).default(256),
         /** live: batches a thread may have outstanding before it counts as full */
         maxQueuedBatches: z.number().int().min(1).max(10_000).default(8),
-        /** live: a thread full this long while others have room is slow: its strategies' ticks are conflated */
-        slowAfterMs: z.number().int().min(10).default(500),
+        /** replaced by overload.behindAfterMs (a bound on how far behind, not on how long full) */
+        slowAfterMs: z
+          .never({ error: 'supervision.slowAfterMs was replaced by supervision.overload.behindAfterMs (how far behind a thread may fall before its overload policy acts; default 10000)' })
+          .optional(),
+        /**
+         * live: what happens to a strategy whose thread falls behind (the
+         * oldest batch it has not finished is older than behindAfterMs):
+         * `conflate` sheds its ticks (newest per instrument), `hold` makes the
+         * input wait for it. Per strategy id in `strategies`.
+         */
+        overload: z
+          .object({
+            policy: OverloadPolicySchema.default('conflate'),
+            behindAfterMs: z.number().int().min(10).default(10_000),
+            strategies: z.record(z.string().min(1), z.object({ policy: OverloadPolicySchema.optional(), behindAfterMs: z.number().int().min(10).optional() }).strict()).default({}),
+          })
+          .strict()
+          .prefault({}),
         restart: z
           .object({
             initialDelayMs: z.number().int().min(0).default(500),

@@ -20,7 +20,7 @@ import type { StrategyConfig } from '../config/strategy-config.js';
 import type { EncodedTickBatch } from './tick-batch-codec.js';
 
 /** Bumped on any incompatible change; checked by init(). */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 // ---------------------------------------------------------------- data port: main → thread
 
@@ -86,6 +86,33 @@ export interface BatchResultMessage {
   /** in tick order, then slot order within a tick, then emission order */
   readonly signals: readonly EmittedSignal[];
   readonly errors: readonly TickError[];
+  /** event-time supervision only: what the thread decided for its strategies in this batch, in order */
+  readonly supervision?: readonly SupervisionEvent[];
+  /** event-time supervision only: [slot, ticks] it did not run because the strategy was down (restarting or quarantined) */
+  readonly missed?: readonly (readonly [number, number])[];
+}
+
+/**
+ * A supervision decision a thread took itself (event-time supervision, see
+ * InitRequest.eventTimeSupervision), at tick `i` of the batch:
+ *  - `retired`: the strategy failed maxConsecutiveErrors ticks in a row (or
+ *    its restart failed); it sees no tick until the first one at or after
+ *    `resumeAt` (event time, ms), and then restarts;
+ *  - `restarted`: a new instance took over at this tick, re-warmed first;
+ *  - `quarantined`: more restarts than the restart intensity allows within
+ *    its window of event time; it stays down.
+ */
+export interface SupervisionEvent {
+  readonly slot: number;
+  readonly i: number;
+  readonly kind: 'retired' | 'restarted' | 'quarantined';
+  readonly reason: string;
+  /** retired: the event time it comes back at */
+  readonly resumeAt?: number;
+  /** retired: the back-off, ms of event time */
+  readonly delayMs?: number;
+  /** restart attempts of the strategy so far */
+  readonly restarts: number;
 }
 
 export interface FillResultMessage {
@@ -121,6 +148,21 @@ export interface InitRequest {
   readonly baseDir: string;
   readonly logLevel: string;
   readonly heartbeatIntervalMs: number;
+  /**
+   * Set by replay: the thread supervises its strategies itself, by event
+   * time, so that the same input gives the same output whatever the timing,
+   * pool and batch size. Without it the supervisor decides (wall clock).
+   */
+  readonly eventTimeSupervision?: EventTimeSupervision;
+}
+
+export interface EventTimeSupervision {
+  readonly maxConsecutiveErrors: number;
+  readonly restart: { readonly initialDelayMs: number; readonly maxDelayMs: number; readonly intensity: number; readonly windowMs: number };
+  /** recent ticks kept per instrument, to re-warm a restarted strategy */
+  readonly rewarmTicks: number;
+  /** longest wait for an async onStop/onStart during a restart */
+  readonly hookTimeoutMs: number;
 }
 
 export interface InitReply {
@@ -153,7 +195,8 @@ export interface LatencySummary {
   readonly max: number;
 }
 
-export type SlotState = 'starting' | 'running' | 'stopping' | 'stopped' | 'failed';
+/** `down`: retired by event-time supervision (waiting to restart, or quarantined) */
+export type SlotState = 'starting' | 'running' | 'down' | 'stopping' | 'stopped' | 'failed';
 
 export interface SlotHealth {
   readonly slot: number;

@@ -33,6 +33,31 @@ export type SupervisorState = 'created' | 'starting' | 'running' | 'stopping' | 
  */
 export type StrategyState = 'running' | 'restarting' | 'quarantined' | 'stopped';
 
+/**
+ * What the live dispatch does with a strategy whose thread is behind (see
+ * OverloadOptions): `conflate` sheds its ticks (the newest per instrument is
+ * kept and sent when it has room again) so that it holds nobody back;
+ * `hold` keeps every tick for it and makes the input wait (backpressure:
+ * the consumer's lag grows, for every strategy).
+ */
+export type OverloadPolicy = 'conflate' | 'hold';
+
+export interface OverloadSetting {
+  policy: OverloadPolicy;
+  /**
+   * A thread is *behind* once the oldest batch it has not finished is older
+   * than this. Only then does the policy act: a thread that keeps up on
+   * average and stalls for a moment (a GC pause, a busy machine) is never
+   * shed, the input just waits for it.
+   */
+  behindAfterMs: number;
+}
+
+export interface OverloadOptions extends OverloadSetting {
+  /** per strategy id: overrides of the policy and of the bound */
+  strategies: Readonly<Record<string, Partial<OverloadSetting>>>;
+}
+
 export interface SupervisionOptions {
   /** a strategy failing this many ticks in a row is restarted */
   maxConsecutiveErrors: number;
@@ -44,13 +69,20 @@ export interface SupervisionOptions {
   /** live dispatch: batches a thread may have outstanding before it counts as full */
   maxQueuedBatches: number;
   /**
-   * live dispatch: a thread that stays full this long while another thread
-   * has room is slow: its strategies' ticks are conflated instead of holding
-   * the others back. When every thread is full, nobody is conflated: the
-   * input waits (backpressure).
+   * live dispatch: a full thread that is behind for longer than its bound
+   * is conflated (policy `conflate`, and only while another thread has room:
+   * when every thread is full the input waits) or holds the input (`hold`).
+   * Strategies sharing a thread share its fate: the thread holds when any
+   * of them holds, and is behind only past the longest of their bounds.
    */
-  slowAfterMs: number;
+  overload: OverloadOptions;
 }
+
+/** What a caller may give: any part of the options (the rest are defaults). */
+export type SupervisionInput = Partial<Omit<SupervisionOptions, 'restart' | 'overload'>> & {
+  restart?: Partial<RestartPolicyOptions>;
+  overload?: Partial<OverloadOptions>;
+};
 
 /** Ticks per re-warm batch. */
 const REWARM_CHUNK = 512;
@@ -61,7 +93,8 @@ export const DEFAULT_SUPERVISION: SupervisionOptions = {
   restart: { initialDelayMs: 500, maxDelayMs: 30_000, intensity: 5, windowMs: 60_000 },
   rewarmTicks: 256,
   maxQueuedBatches: 8,
-  slowAfterMs: 500,
+  // Far beyond a GC pause or a thread descheduled on a busy machine (seen up to ~0.7 s on 2 busy cores), and beyond hangTimeoutMs.
+  overload: { policy: 'conflate', behindAfterMs: 10_000, strategies: {} },
 };
 
 export interface SupervisorOptions {
@@ -75,7 +108,16 @@ export interface SupervisorOptions {
   heartbeatIntervalMs?: number;
   controlTimeoutMs?: number;
   initialCash?: number;
-  supervision?: Partial<SupervisionOptions>;
+  supervision?: SupervisionInput;
+  /**
+   * What supervision decisions run on. `wall` (live): the supervisor decides
+   * restarts, back-off and quarantine by the wall clock. `event` (replay):
+   * each thread decides them for its strategies by the ticks' timestamps, at
+   * exact points of the stream (see workers/runtime/event-time-supervisor.ts),
+   * so the same input gives the same output whatever the timing, the pool and
+   * the batch size. A thread that dies or hangs is replaced as in live.
+   */
+  clock?: 'wall' | 'event';
   logLevel: string;
   logger: Logger;
   writeLog: (line: string) => void;
@@ -131,6 +173,24 @@ interface StrategyEntry {
   poison: Tick | undefined;
   /** ticks replaced by a newer one while its thread was saturated (never seen by the strategy) */
   conflatedTicks: number;
+  /** times its thread was found behind for longer than the bound (each one a conflation or a hold) */
+  behindEpisodes: number;
+  /** the last configuration update that could not be applied (the running version kept running), until the source changes again */
+  rejectedUpdate: RejectedUpdate | undefined;
+  /** configuration updates rejected since it started */
+  rejectedUpdates: number;
+  /** down by its thread's own decision (event time): kept in the routes, its thread skips and counts its ticks */
+  threadDown: boolean;
+  /** ticks it was routed none of, or its thread skipped, because it was restarting or quarantined */
+  missedTicks: number;
+}
+
+interface RejectedUpdate {
+  code: string;
+  error: string;
+  fields: readonly string[];
+  /** the rejected configuration, as JSON: the same one read again is not news */
+  json: string;
 }
 
 interface HostBatch {
@@ -170,6 +230,9 @@ export class Supervisor {
   #rejected: StrategyRejection[] = [];
   #nextSlot = 0;
   #watchdog: NodeJS.Timeout | undefined;
+  #watchdogMs = 1000;
+  /** when the watchdog last ran */
+  #watchdogAt = 0;
   #stopping: Promise<void> | undefined;
   #rounds = 0;
   #ticks = 0;
@@ -183,8 +246,17 @@ export class Supervisor {
   #conflationSeq = 0;
   #conflatedTicks = 0;
   #lateSignals: ((signals: Signal[]) => void) | undefined;
-  readonly #fullSince = new Map<number, number>();
+  /** threads being conflated (policy conflate, found behind while another had room) */
   readonly #slowThreads = new Set<number>();
+  /** threads in a behind episode (counted and logged once per episode) */
+  readonly #behindThreads = new Set<number>();
+  /** per thread: the overload setting its strategies give it (rebuilt with the routes) */
+  #overloadOf = new Map<number, OverloadSetting & { ids: string[] }>();
+  #behindEpisodes = 0;
+  #rejectedUpdates = 0;
+  /** instrument → strategies out of the routes while restarting or quarantined; undefined when there are none (the common case) */
+  #absent: Map<number, StrategyEntry[]> | undefined;
+  readonly #eventTime: boolean;
   #capacityWaiters: (() => void)[] = [];
   #applying: Promise<unknown> = Promise.resolve();
   /** id → the JSON of a configuration that was rejected: not retried until it changes */
@@ -193,11 +265,17 @@ export class Supervisor {
   constructor(options: SupervisorOptions) {
     this.#o = options;
     const s = options.supervision ?? {};
-    this.#sup = { ...DEFAULT_SUPERVISION, ...s, restart: { ...DEFAULT_SUPERVISION.restart, ...(s.restart ?? {}) } };
+    this.#sup = {
+      ...DEFAULT_SUPERVISION,
+      ...s,
+      restart: { ...DEFAULT_SUPERVISION.restart, ...(s.restart ?? {}) },
+      overload: { ...DEFAULT_SUPERVISION.overload, ...(s.overload ?? {}) },
+    };
     this.#log = options.logger.child({ component: 'supervisor' });
     this.#book = new PortfolioBook(options.initialCash ?? 0);
     this.#errorLog = new ErrorLogLimiter(10, 1000);
     this.#history = new TickHistory(this.#sup.rewarmTicks);
+    this.#eventTime = options.clock === 'event';
   }
 
   get state(): SupervisorState {
@@ -247,7 +325,9 @@ export class Supervisor {
 
     this.#rebuildRoutes();
     this.#state = 'running';
-    this.#watchdog = setInterval(() => this.#checkHangs(), Math.max(100, Math.min(1000, this.#sup.hangTimeoutMs / 4)));
+    this.#watchdogMs = Math.max(100, Math.min(1000, this.#sup.hangTimeoutMs / 4));
+    this.#watchdogAt = Date.now();
+    this.#watchdog = setInterval(() => this.#checkHangs(), this.#watchdogMs);
     this.#watchdog.unref();
     const report: StartReport = {
       running: accepted.map((c) => c.id).filter((id) => this.#strategies.get(id)?.state === 'running'),
@@ -287,6 +367,16 @@ export class Supervisor {
       ...(this.#o.maxHeapMb === undefined ? {} : { maxHeapMb: this.#o.maxHeapMb }),
       heartbeatIntervalMs: this.#o.heartbeatIntervalMs ?? 1000,
       controlTimeoutMs: this.#o.controlTimeoutMs ?? 10_000,
+      ...(this.#eventTime
+        ? {
+            eventTimeSupervision: {
+              maxConsecutiveErrors: this.#sup.maxConsecutiveErrors,
+              restart: this.#sup.restart,
+              rewarmTicks: this.#sup.rewarmTicks,
+              hookTimeoutMs: this.#o.controlTimeoutMs ?? 10_000,
+            },
+          }
+        : {}),
       logger: this.#o.logger,
       writeLog: this.#o.writeLog,
       onFailure: (host, error) => void this.#onThreadFailure(host, error),
@@ -315,6 +405,11 @@ export class Supervisor {
       cancelRestart: undefined,
       poison: undefined,
       conflatedTicks: 0,
+      behindEpisodes: 0,
+      rejectedUpdate: undefined,
+      rejectedUpdates: 0,
+      threadDown: false,
+      missedTicks: 0,
     };
     const r = await host.startStrategy(entry.slot, config, this.#book.get(config.id)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
     if (!r.ok) {
@@ -338,10 +433,43 @@ export class Supervisor {
   /** Build a new route table from the running strategies and swap it in whole. */
   #rebuildRoutes(): void {
     const placements: Placement[] = [...this.#strategies.values()]
-      .filter((e) => e.state === 'running')
+      .filter((e) => e.state === 'running' || e.threadDown)
       .sort((a, b) => a.slot - b.slot)
       .map((e) => ({ strategyId: e.config.id, instruments: e.config.instruments, host: e.host, slot: e.slot }));
     this.#routes = RouteTable.build(placements);
+    this.#overloadOf = this.#threadOverload();
+    // Out of the routes while restarting or quarantined: their ticks are counted as missed, not as unwanted.
+    let absent: Map<number, StrategyEntry[]> | undefined;
+    for (const e of this.#strategies.values()) {
+      if ((e.state !== 'restarting' && e.state !== 'quarantined') || e.threadDown) continue;
+      absent ??= new Map();
+      for (const t of new Set(e.config.instruments)) (absent.get(t) ?? absent.set(t, []).get(t)!).push(e);
+    }
+    this.#absent = absent;
+  }
+
+  /** The overload setting of one strategy: the configured default with its own overrides. */
+  #overloadFor(id: string): OverloadSetting {
+    const o = this.#sup.overload;
+    const own = o.strategies[id];
+    return { policy: own?.policy ?? o.policy, behindAfterMs: own?.behindAfterMs ?? o.behindAfterMs };
+  }
+
+  /** Per thread: `hold` if any of its strategies holds; behind past the longest of their bounds. */
+  #threadOverload(): Map<number, OverloadSetting & { ids: string[] }> {
+    const m = new Map<number, OverloadSetting & { ids: string[] }>();
+    for (const e of this.#strategies.values()) {
+      if (e.state === 'stopped') continue;
+      const own = this.#overloadFor(e.config.id);
+      const t = m.get(e.host);
+      if (t === undefined) m.set(e.host, { ...own, ids: [e.config.id] });
+      else {
+        t.ids.push(e.config.id);
+        if (own.policy === 'hold') t.policy = 'hold';
+        t.behindAfterMs = Math.max(t.behindAfterMs, own.behindAfterMs);
+      }
+    }
+    return m;
   }
 
   /**
@@ -409,9 +537,12 @@ export class Supervisor {
 
   /**
    * Live dispatch: resolves when a round may be dispatched, i.e. every ready
-   * thread has room or is marked slow. Marks a thread slow once it has been
-   * full for slowAfterMs while another had room; clears the mark once it has
-   * caught up completely (nothing queued, nothing conflated).
+   * thread has room, or is full but being conflated. A full thread becomes
+   * conflated only once it is *behind* for longer than its bound (the oldest
+   * batch it has not finished is older than `behindAfterMs`), its policy is
+   * `conflate` and another thread has room; until then the input waits for
+   * it. The mark is cleared once it has caught up completely (nothing queued,
+   * nothing conflated).
    */
   capacity(): Promise<void> | undefined {
     // The common case costs no promise: there is room.
@@ -420,10 +551,12 @@ export class Supervisor {
   }
 
   async #waitCapacity(): Promise<void> {
+    // Woken by every answer; the timer only notices a thread crossing its bound while it answers nothing.
+    const pollMs = Math.max(10, Math.min(250, this.#sup.overload.behindAfterMs / 4));
     while (this.#state === 'running' && !this.#hasCapacity(Date.now())) {
       await new Promise<void>((resolve) => {
         this.#capacityWaiters.push(resolve);
-        setTimeout(resolve, Math.max(10, this.#sup.slowAfterMs / 4)).unref();
+        setTimeout(resolve, pollMs).unref();
       });
     }
   }
@@ -431,25 +564,48 @@ export class Supervisor {
   #hasCapacity(now: number): boolean {
     const max = this.#sup.maxQueuedBatches;
     let anyRoom = false;
+    let full: WorkerHost[] | undefined;
     for (const host of this.#hosts) {
       if (host === undefined || host.state !== 'ready') continue;
       const h = host.index;
       if (host.queueDepth < max) {
         anyRoom = true;
-        this.#fullSince.delete(h);
+        // A holding thread's episode ends once it is well within its bound again.
+        if (this.#behindThreads.has(h) && !this.#slowThreads.has(h) && host.behindMs(now) * 2 <= (this.#overloadOf.get(h)?.behindAfterMs ?? 0)) this.#behindThreads.delete(h);
         if (this.#slowThreads.has(h) && host.queueDepth === 0 && !this.#conflated.has(h)) {
           this.#slowThreads.delete(h);
-          this.#log.info({ thread: h }, 'thread caught up: no longer conflating its ticks');
+          this.#behindThreads.delete(h);
+          this.#log.info({ thread: h, strategies: this.#overloadOf.get(h)?.ids ?? [] }, 'thread caught up: no longer conflating its ticks');
         }
-      } else if (!this.#fullSince.has(h)) this.#fullSince.set(h, now);
+      } else if (!this.#slowThreads.has(h)) (full ??= []).push(host);
     }
+    if (full === undefined) return true;
     let ok = true;
-    for (const [h, since] of this.#fullSince) {
-      if (this.#slowThreads.has(h)) continue;
-      if (anyRoom && now - since >= this.#sup.slowAfterMs) {
+    for (const host of full) {
+      const h = host.index;
+      const o = this.#overloadOf.get(h);
+      const behind = host.behindMs(now);
+      if (o === undefined || behind <= o.behindAfterMs) {
+        // Not behind for long: an episode (of a holding thread) ends here.
+        if (behind * 2 <= (o?.behindAfterMs ?? 0)) this.#behindThreads.delete(h);
+        ok = false;
+        continue;
+      }
+      const shed = o.policy === 'conflate' && anyRoom;
+      const fields = { thread: h, strategies: o.ids, behind_ms: behind, behind_after_ms: o.behindAfterMs, policy: o.policy };
+      if (!this.#behindThreads.has(h)) {
+        this.#behindThreads.add(h);
+        this.#behindEpisodes++;
+        for (const id of o.ids) {
+          const e = this.#strategies.get(id);
+          if (e !== undefined) e.behindEpisodes++;
+        }
+        if (o.policy === 'hold') this.#log.warn(fields, 'strategy thread is behind: holding the input back for it (overload policy "hold")');
+        else if (!shed) this.#log.warn(fields, 'strategy thread is behind and no other thread has room: the input waits');
+      }
+      if (shed) {
         this.#slowThreads.add(h);
-        const ids = [...this.#strategies.values()].filter((e) => e.host === h).map((e) => e.config.id);
-        this.#log.warn({ thread: h, strategies: ids, full_for_ms: now - since }, 'thread is slow: conflating its ticks (newest per instrument) so it does not hold the others back');
+        this.#log.warn(fields, 'strategy thread is behind: conflating its ticks (newest per instrument) so it does not hold the others back');
       } else ok = false;
     }
     return ok;
@@ -472,13 +628,18 @@ export class Supervisor {
     this.#ticks += ticks.length;
     const table = this.#routes;
     const history = this.#history;
+    const absent = this.#absent;
     const batches: (HostBatch | undefined)[] = new Array(this.#hosts.length);
     let unrouted = 0;
     for (let r = 0; r < ticks.length; r++) {
       const tick = ticks[r]!;
       const targets = table.lookup(tick.instrument_token);
+      // Only while a strategy is restarting or quarantined: one more lookup per tick.
+      const away = absent === undefined ? undefined : absent.get(tick.instrument_token);
+      if (away !== undefined) for (let a = 0; a < away.length; a++) away[a]!.missedTicks++;
       if (targets === undefined) {
-        unrouted++;
+        if (away === undefined) unrouted++;
+        else history.record(tick); // its re-warm wants them
         continue;
       }
       history.record(tick);
@@ -502,6 +663,8 @@ export class Supervisor {
     return host.sendBatch(b.ticks, b.routes).then(
       (r) => {
         this.#notifyCapacity();
+        // Per thread, in batch order (rounds may complete out of order): what its strategies' thread decided.
+        if (r.supervision !== undefined || r.missed !== undefined) this.#onThreadSupervision(r);
         return r;
       },
       (e: unknown) => {
@@ -588,7 +751,7 @@ export class Supervisor {
         const entry = this.#bySlot.get(e.slot);
         const strategyId = entry?.config.id ?? `slot ${e.slot}`;
         errors.push({ strategyId, tickIndex: b.index[e.i]!, error: e.error });
-        if (entry !== undefined && entry.state === 'running' && e.consecutive >= this.#sup.maxConsecutiveErrors) {
+        if (!this.#eventTime && entry !== undefined && entry.state === 'running' && e.consecutive >= this.#sup.maxConsecutiveErrors) {
           void this.#restart(entry, `${e.consecutive} consecutive errors, last: [${e.error.code}] ${e.error.message}`, true);
         }
       }
@@ -611,10 +774,51 @@ export class Supervisor {
 
   // ------------------------------------------------------------------ supervision
 
+  /** Event-time supervision: mirror what a thread decided for its strategies (state, counters, log lines). */
+  #onThreadSupervision(r: BatchResultMessage): void {
+    for (const [slot, n] of r.missed ?? []) {
+      const e = this.#bySlot.get(slot);
+      if (e !== undefined) e.missedTicks += n;
+    }
+    for (const ev of r.supervision ?? []) {
+      const e = this.#bySlot.get(ev.slot);
+      if (e === undefined || e.state === 'stopped') continue;
+      e.restarts = ev.restarts;
+      const fields = { strategy_id: e.config.id, reason: ev.reason, restarts: ev.restarts, clock: 'event' };
+      if (ev.kind === 'restarted') {
+        e.state = 'running';
+        e.threadDown = false;
+        this.#log.info(fields, 'strategy restarted');
+      } else if (ev.kind === 'retired') {
+        e.state = 'restarting';
+        e.threadDown = true;
+        e.lastRestartReason = ev.reason;
+        this.#log.warn({ ...fields, delay_ms: ev.delayMs, resume_at: ev.resumeAt }, 'restarting strategy');
+      } else {
+        e.state = 'quarantined';
+        e.threadDown = true;
+        e.quarantineReason = ev.reason;
+        this.#log.error(fields, 'strategy quarantined: it stays down until its configuration changes or an operator resumes it');
+      }
+    }
+  }
+
+  /** What supervision did to a strategy (for summaries; no thread is asked). */
+  supervisionOf(id: string): { restarts: number; missedTicks: number; quarantined: boolean } | undefined {
+    const e = this.#strategies.get(id);
+    return e === undefined ? undefined : { restarts: e.restarts, missedTicks: e.missedTicks, quarantined: e.quarantineReason !== undefined };
+  }
+
   /** Watchdog: a ready thread silent for longer than hangTimeoutMs is hung; terminate it (the failure path replaces it). */
   #checkHangs(): void {
     if (this.#state !== 'running') return;
     const now = Date.now();
+    const sinceLast = now - this.#watchdogAt;
+    this.#watchdogAt = now;
+    // Late: this (the main) thread was held up itself (a GC pause, a busy
+    // machine). What the threads said meanwhile still waits in their ports,
+    // behind this timer: judge them at the next run, once it has been read.
+    if (sinceLast > 2 * this.#watchdogMs) return;
     for (const host of this.#hosts) {
       if (host === undefined || host.state !== 'ready') continue;
       const silent = host.silentForMs(now);
@@ -652,9 +856,10 @@ export class Supervisor {
       e.generation++;
       this.#cancelRestart(e);
       if (e.state === 'running') e.state = 'restarting';
+      e.threadDown = false;
     }
     this.#rebuildRoutes();
-    this.#fullSince.delete(index);
+    this.#behindThreads.delete(index);
     this.#slowThreads.delete(index);
     this.#conflated.delete(index);
     await host.terminate(error).catch(() => {});
@@ -711,7 +916,8 @@ export class Supervisor {
     if (e.state === 'restarting' && e.restartTimer !== undefined) return; // already scheduled
     const gen = ++e.generation;
     const superseded = (): boolean => e.generation !== gen || e.state !== 'restarting' || this.#state !== 'running';
-    const wasRunning = e.state === 'running';
+    const wasRunning = e.state === 'running' || e.threadDown;
+    e.threadDown = false;
     e.state = 'restarting';
     e.lastRestartReason = reason;
     if (wasRunning) this.#rebuildRoutes();
@@ -833,17 +1039,22 @@ export class Supervisor {
    * quarantined strategy whose configuration changes gets a fresh start).
    * Each step swaps in a whole new route table: no tick ever sees a
    * half-built one. Calls are serialised.
+   * `invalid`: entries of the source that failed its row schema (their
+   * errors name the strategy in `details.strategy_id`). A running strategy
+   * whose entry is one of them is not removed: like any update that cannot
+   * be applied, it is rejected and the running version keeps running.
    */
-  applyConfigs(configs: readonly StrategyConfig[]): Promise<ReloadReport> {
-    const run = this.#applying.then(() => this.#applyConfigs(configs));
+  applyConfigs(configs: readonly StrategyConfig[], invalid: readonly RunnerError[] = []): Promise<ReloadReport> {
+    const run = this.#applying.then(() => this.#applyConfigs(configs, invalid));
     this.#applying = run.catch(() => undefined);
     return run;
   }
 
-  async #applyConfigs(configs: readonly StrategyConfig[]): Promise<ReloadReport> {
+  async #applyConfigs(next: readonly StrategyConfig[], invalid: readonly RunnerError[]): Promise<ReloadReport> {
     const report: ReloadReport = { added: [], removed: [], changed: [], rejected: [] };
     if (this.#state !== 'running') return report;
     const current = [...this.#strategies.values()].filter((e) => e.state !== 'stopped').map((e) => e.config);
+    const configs = [...next, ...this.#keepInvalid(next, invalid, report)];
     const diff = diffConfigs(current, configs);
     // Rejected configurations are retried only when they change.
     const added = diff.added.filter((c) => this.#rejectedConfigs.get(c.id) !== JSON.stringify(c));
@@ -866,21 +1077,16 @@ export class Supervisor {
     for (const ch of diff.changed) {
       const e = this.#strategies.get(ch.after.id);
       if (e === undefined) continue;
+      const json = JSON.stringify(ch.after);
+      if (e.rejectedUpdate?.json === json) continue; // read again (a periodic reload): already reported
       try {
         this.#o.registry.resolve(ch.after);
       } catch (err) {
-        // The new configuration is unusable: stop the strategy rather than run an outdated one.
-        e.state = 'stopped';
-        e.generation++;
-        this.#rebuildRoutes();
-        await this.#hosts[e.host]?.stopStrategy(e.slot).catch(() => undefined);
-        this.#strategies.delete(e.config.id);
-        this.#bySlot.delete(e.slot);
-        this.#reject(ch.after.id, err);
-        this.#rejectedConfigs.set(ch.after.id, JSON.stringify(ch.after));
-        report.rejected.push(ch.after.id);
+        // The new configuration is unusable: keep the running version running, and say why.
+        this.#rejectUpdate(e, serializeError(err), ch.fields, json, report);
         continue;
       }
+      e.rejectedUpdate = undefined;
       const wasRunning = e.state === 'running';
       e.config = ch.after;
       if (e.state === 'quarantined') {
@@ -922,11 +1128,48 @@ export class Supervisor {
       report.added.push(c.id);
       this.#log.info({ strategy_id: c.id, thread: index }, 'strategy added by a configuration change');
     }
+    // The source holds what runs again: no update is pending.
+    const invalidIds = new Set(invalid.map((err) => err.details['strategy_id']));
+    for (const id of diff.unchanged) {
+      const e = this.#strategies.get(id);
+      if (e !== undefined && !invalidIds.has(id)) e.rejectedUpdate = undefined;
+    }
     // Configurations gone from the source are no longer reported as rejected.
     const ids = new Set(configs.filter((c) => c.is_active).map((c) => c.id));
     this.#rejected = this.#rejected.filter((r) => ids.has(r.strategyId));
     for (const id of [...this.#rejectedConfigs.keys()]) if (!ids.has(id)) this.#rejectedConfigs.delete(id);
     return report;
+  }
+
+  /**
+   * The running configurations of strategies whose entry in the source is
+   * there but invalid as a row: they stay as they are (rejected update).
+   */
+  #keepInvalid(next: readonly StrategyConfig[], invalid: readonly RunnerError[], report: ReloadReport): StrategyConfig[] {
+    const kept: StrategyConfig[] = [];
+    const valid = new Set(next.map((c) => c.id));
+    for (const err of invalid) {
+      const id = err.details['strategy_id'];
+      if (typeof id !== 'string' || valid.has(id)) continue;
+      const e = this.#strategies.get(id);
+      if (e === undefined || e.state === 'stopped' || kept.includes(e.config)) continue;
+      kept.push(e.config);
+      this.#rejectUpdate(e, serializeError(err), ['entry'], `invalid entry: ${err.message}`, report);
+    }
+    return kept;
+  }
+
+  /** Record an update that cannot be applied (once per distinct update): logged, counted, shown in the status. */
+  #rejectUpdate(e: StrategyEntry, error: SerializedError, fields: readonly string[], json: string, report: ReloadReport): void {
+    if (e.rejectedUpdate?.json === json) return; // read again (a periodic reload): already reported
+    e.rejectedUpdate = { code: error.code, error: error.message, fields, json };
+    e.rejectedUpdates++;
+    this.#rejectedUpdates++;
+    report.rejected.push(e.config.id);
+    this.#log.error(
+      { strategy_id: e.config.id, code: error.code, err: error.message, fields, state: e.state },
+      'strategy configuration update rejected: the running version keeps running',
+    );
   }
 
   /** One thread per strategy: a new thread. A fixed pool: the least loaded thread (a new one while under the pool size). */
@@ -982,7 +1225,8 @@ export class Supervisor {
       return 'unknown-strategy';
     }
     this.#fills.applied++;
-    if (entry.state === 'running') this.#hosts[entry.host]?.sendFill(entry.slot, fill, next);
+    // A strategy its thread took down (event time) still gets its fills: the thread keeps its portfolio for the restart.
+    if (entry.state === 'running' || entry.threadDown) this.#hosts[entry.host]?.sendFill(entry.slot, fill, next);
     return 'applied';
   }
 
@@ -1018,6 +1262,12 @@ export class Supervisor {
             restarts: e.restarts,
             conflated_ticks: e.conflatedTicks,
             slow: this.#slowThreads.has(e.host),
+            overload_policy: this.#overloadFor(e.config.id).policy,
+            behind_ms: h.behindMs(now),
+            behind_episodes: e.behindEpisodes,
+            missed_ticks: e.missedTicks,
+            rejected_update: e.rejectedUpdate === undefined ? null : { code: e.rejectedUpdate.code, error: e.rejectedUpdate.error, fields: e.rejectedUpdate.fields },
+            rejected_updates: e.rejectedUpdates,
             last_restart_reason: e.lastRestartReason ?? null,
             quarantine_reason: e.quarantineReason ?? null,
             portfolio: portfolioToJSON(this.#book.get(e.config.id)),
@@ -1053,6 +1303,8 @@ export class Supervisor {
         tick_errors: this.#tickErrors,
         dropped_ticks: this.#droppedTicks,
         conflated_ticks: this.#conflatedTicks,
+        behind_episodes: this.#behindEpisodes,
+        rejected_updates: this.#rejectedUpdates,
         fills_applied: this.#fills.applied,
         fills_duplicate: this.#fills.duplicate,
         fills_unknown_strategy: this.#fills.unknown,

@@ -19,6 +19,7 @@ import {
   type ControlResult,
   type DataInput,
   type DataOutput,
+  type EventTimeSupervision,
   type ThreadControl,
   type ThreadHealth,
   type ThreadTask,
@@ -49,6 +50,8 @@ export interface WorkerHostOptions {
   writeLog: (line: string) => void;
   /** called when the thread ends without being asked to */
   onFailure?: (host: WorkerHost, error: Error) => void;
+  /** the thread supervises its strategies itself, by event time (replay) */
+  eventTimeSupervision?: EventTimeSupervision;
   /** called for every fill the thread reports an onFill error for */
   onFillError?: (slot: number, fillId: string, error: SerializedError) => void;
 }
@@ -57,6 +60,8 @@ interface PendingBatch {
   resolve: (r: BatchResultMessage) => void;
   reject: (e: Error) => void;
   ticks: readonly Tick[];
+  /** Date.now() when it was posted */
+  sentAt: number;
 }
 
 /**
@@ -143,6 +148,22 @@ export class WorkerHost {
     return this.#pending.size;
   }
 
+  /**
+   * How far behind the thread is: the age of the oldest batch it has not
+   * finished (0 when it has finished them all). "Finished" is read from the
+   * shared activity words, not from the answers: when the main thread itself
+   * was held up (a busy machine, a GC pause), the answers wait in the port
+   * and only the thread's own progress says it kept up.
+   */
+  behindMs(now: number): number {
+    if (this.#pending.size === 0) return 0;
+    const current = Atomics.load(this.#activity, ACTIVE_BATCH);
+    // Between batches (no onTick running) the thread is done with `current` too.
+    const done = Atomics.load(this.#activity, ACTIVE_SLOT) === 0 ? current : current - 1;
+    for (const [batch, p] of this.#pending) if (batch > done) return Math.max(0, now - p.sentAt);
+    return 0;
+  }
+
   async start(): Promise<void> {
     if (this.#state !== 'created') throw new RunnerError('SUPERVISOR_STATE', `thread ${this.index}: start() in state ${this.#state}`);
     this.#state = 'starting';
@@ -186,6 +207,7 @@ export class WorkerHost {
           baseDir: this.#opts.baseDir,
           logLevel: this.#opts.logLevel,
           heartbeatIntervalMs: this.#opts.heartbeatIntervalMs,
+          ...(this.#opts.eventTimeSupervision === undefined ? {} : { eventTimeSupervision: this.#opts.eventTimeSupervision }),
         }),
       );
       if (!init.ok) throw deserializeError(init.error);
@@ -225,7 +247,7 @@ export class WorkerHost {
     });
   }
 
-  /** Hot path: one postMessage per thread per round, the ticks encoded as columns. */
+  /** Hot path: one postMessage per thread per round, the ticks encoded as columns (and one Date.now() per batch, never per tick). */
   sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
     if (this.#state !== 'ready') {
       return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#state}`));
@@ -234,7 +256,7 @@ export class WorkerHost {
     const enc = encodeTickBatch(ticks, routes);
     const msg: DataInput = warmup ? { t: 'ticks', batch, ...enc, warmup } : { t: 'ticks', batch, ...enc };
     return new Promise<BatchResultMessage>((resolve, reject) => {
-      this.#pending.set(batch, { resolve, reject, ticks });
+      this.#pending.set(batch, { resolve, reject, ticks, sentAt: Date.now() });
       this.#data!.postMessage(msg);
     });
   }

@@ -56,6 +56,24 @@ export async function runTicks(supervisor: Supervisor, ticks: readonly Tick[], b
   return sink.signals;
 }
 
+/**
+ * Run ticks through a started supervisor with the live (streaming) pipeline;
+ * returns the signals in the order the sink got them.
+ */
+export async function runStreaming(supervisor: Supervisor, ticks: readonly Tick[], batchSize = 50): Promise<Signal[]> {
+  const sink = new MemorySignalSink();
+  const pipeline = new Pipeline({ supervisor, sink, logger: memoryLogger('silent').logger, mode: 'streaming', maxPendingDeliveries: 1000 });
+  await pipeline.run(ticksOnly(new MemoryTickSource(ticks, batchSize)));
+  return sink.signals;
+}
+
+/** One strategy's entry in the supervisor's status. */
+export async function strategyStatus(supervisor: Supervisor, id: string): Promise<Record<string, unknown>> {
+  const found = (await supervisor.status()).threads.flatMap((t) => t.strategies).find((s) => s['id'] === id);
+  if (found === undefined) throw new Error(`no strategy ${id} in the status`);
+  return found;
+}
+
 /** Start a supervisor for these configurations, run the ticks, stop it. */
 export async function signalsOf(entries: StrategyConfigInput[], ticks: readonly Tick[], overrides: Partial<SupervisorOptions> = {}): Promise<Signal[]> {
   const { supervisor } = await newSupervisor(overrides);

@@ -26,6 +26,15 @@ export class StrategySlot {
   consecutiveErrors = 0;
   fillsApplied = 0;
   lastError: SerializedError | undefined;
+  // Event-time supervision (replay; see event-time-supervisor.ts).
+  /** while `down`: the event time it comes back at (Infinity: quarantined) */
+  resumeAt = 0;
+  /** event times of its restarts within the restart window */
+  readonly recentRestarts: number[] = [];
+  /** restart attempts */
+  restarts = 0;
+  /** the onStop of a retired instance, while it runs */
+  stopping: Promise<void> | undefined;
 
   constructor(slot: number, config: StrategyConfig, portfolio: PortfolioView, logger: Logger) {
     this.slot = slot;

@@ -20,6 +20,7 @@ import {
   type InitReply,
   type InitRequest,
   type StartStrategyRequest,
+  type SupervisionEvent,
   type ThreadControl,
   type ThreadHealth,
   type TickBatchMessage,
@@ -27,8 +28,26 @@ import {
 } from '../../src/protocol/messages.js';
 import { decodeTickBatch } from '../../src/protocol/tick-batch-codec.js';
 import { StrategyRegistry } from '../../src/strategies/registry.js';
+import type { StrategyInstance } from '../../src/strategies/sdk/types.js';
+import { EventTimeSupervisor } from './event-time-supervisor.js';
 import { StrategySlot } from './strategy-slot.js';
 import { buildSignals, intentsOf, invalidIntent } from './signal-builder.js';
+
+/** A tick batch being processed; it can wait part-way (an async hook of a restart) and go on where it stopped. */
+interface BatchJob {
+  readonly msg: TickBatchMessage;
+  readonly signals: EmittedSignal[];
+  readonly errors: TickError[];
+  readonly events: SupervisionEvent[];
+  /** slot → ticks it missed while down */
+  missed: Map<number, number> | undefined;
+  /** where to go on: tick, its offset in routes, the slot index within the tick */
+  i: number;
+  k: number;
+  j: number;
+  /** set while waiting */
+  wait: Promise<void> | undefined;
+}
 
 /**
  * Everything a strategy thread does, independent of how the thread was
@@ -43,6 +62,10 @@ export class ThreadRuntime implements ThreadControl {
   #threadIndex = -1;
   #batches = 0;
   #heartbeat: NodeJS.Timeout | undefined;
+  #eventTime: EventTimeSupervisor | undefined;
+  /** a batch waits for an async hook: data messages queue behind it, in order */
+  #waiting = false;
+  readonly #backlog: DataInput[] = [];
   #done!: () => void;
   /** resolves when shutdown() has finished: the end of the piscina task */
   readonly finished: Promise<void>;
@@ -80,6 +103,7 @@ export class ThreadRuntime implements ThreadControl {
     } catch (err) {
       return fail(err);
     }
+    if (req.eventTimeSupervision !== undefined) this.#eventTime = new EventTimeSupervisor(req.eventTimeSupervision, (slot) => this.#instantiate(slot));
     if (req.heartbeatIntervalMs > 0) {
       const beat = (): void => this.#post({ t: 'heartbeat', at: Date.now(), heapUsed: process.memoryUsage().heapUsed });
       this.#heartbeat = setInterval(beat, req.heartbeatIntervalMs);
@@ -94,13 +118,7 @@ export class ThreadRuntime implements ThreadControl {
     const logger = this.#log().child({ strategy_id: req.config.id });
     const slot = new StrategySlot(req.slot, req.config, req.portfolio, logger);
     try {
-      const resolved = this.#registry.resolve(req.config);
-      slot.instance = resolved.definition.create(resolved.params, slot.context);
-      if (slot.instance === null || typeof slot.instance !== 'object' || typeof slot.instance.onTick !== 'function') {
-        throw new RunnerError('STRATEGY_DEFINITION_INVALID', `strategy '${req.config.id}': create() of type '${req.config.strategy_type}' did not return an object with onTick()`, {
-          details: { strategy_id: req.config.id },
-        });
-      }
+      slot.instance = this.#instantiate(slot);
       await slot.instance.onStart?.(slot.context);
     } catch (err) {
       const e = err instanceof RunnerError
@@ -115,6 +133,19 @@ export class ThreadRuntime implements ThreadControl {
     this.#slots.set(req.slot, slot);
     logger.info({ strategy_type: req.config.strategy_type, instruments: req.config.instruments.length }, 'strategy started');
     return OK;
+  }
+
+  /** A new instance for the slot's configuration; throws a RunnerError when there is none. */
+  #instantiate(slot: StrategySlot): StrategyInstance {
+    const config = slot.config;
+    const resolved = this.#registry!.resolve(config);
+    const instance = resolved.definition.create(resolved.params, slot.context);
+    if (instance === null || typeof instance !== 'object' || typeof instance.onTick !== 'function') {
+      throw new RunnerError('STRATEGY_DEFINITION_INVALID', `strategy '${config.id}': create() of type '${config.strategy_type}' did not return an object with onTick()`, {
+        details: { strategy_id: config.id },
+      });
+    }
+    return instance;
   }
 
   async stopStrategy(slotNo: number): Promise<ControlResult> {
@@ -152,9 +183,18 @@ export class ThreadRuntime implements ThreadControl {
   // ------------------------------------------------------------------ data
 
   #onData(msg: DataInput): void {
+    if (this.#waiting) {
+      this.#backlog.push(msg);
+      return;
+    }
+    this.#handle(msg);
+  }
+
+  #handle(msg: DataInput): void {
     switch (msg.t) {
       case 'ticks':
-        this.#post(this.processBatch({ t: 'ticks', batch: msg.batch, ticks: decodeTickBatch(msg), routes: msg.routes, ...(msg.warmup === true ? { warmup: true } : {}) }));
+        this.#batches++;
+        this.#proceed(newJob({ t: 'ticks', batch: msg.batch, ticks: decodeTickBatch(msg), routes: msg.routes, ...(msg.warmup === true ? { warmup: true } : {}) }));
         return;
       case 'fill':
         this.#applyFill(msg);
@@ -167,28 +207,73 @@ export class ThreadRuntime implements ThreadControl {
     }
   }
 
+  /** Run a batch to its end and post the result, or wait where it stopped (the messages behind it queue). */
+  #proceed(job: BatchJob): void {
+    if (this.#run(job)) {
+      this.#post(resultOf(job));
+      return;
+    }
+    this.#waiting = true;
+    void job.wait!.then(() => {
+      job.wait = undefined;
+      this.#waiting = false;
+      this.#proceed(job);
+      while (!this.#waiting && this.#backlog.length > 0) this.#handle(this.#backlog.shift()!);
+    });
+  }
+
+  /**
+   * One batch, synchronously (tests and tools). Throws if a restart would have
+   * to wait for an async hook: through the data port, the batch waits instead.
+   */
+  processBatch(msg: TickBatchMessage): BatchResultMessage {
+    this.#batches++;
+    const job = newJob(msg);
+    if (!this.#run(job)) throw new RunnerError('SUPERVISOR_STATE', `batch ${msg.batch} waits for an async hook of a restart; send batches through the data port`);
+    return resultOf(job);
+  }
+
   /**
    * The hot loop. Per tick: freeze it (strategies on this thread share the
    * object), then for each target slot call onTick, time it, turn intents into
    * signals. A throwing strategy is counted and reported; the loop goes on.
+   * With event-time supervision a strategy down (retired, quarantined) misses
+   * the tick or comes back for it; a restart that waits for an async hook
+   * returns false, with the place to go on from in the job.
    */
-  processBatch(msg: TickBatchMessage): BatchResultMessage {
-    this.#batches++;
-    const signals: EmittedSignal[] = [];
-    const errors: TickError[] = [];
+  #run(job: BatchJob): boolean {
+    const { signals, errors, events } = job;
     const scratch: Signal[] = [];
-    const { ticks, routes } = msg;
-    const emit = msg.warmup !== true;
+    const { ticks, routes } = job.msg;
+    const emit = job.msg.warmup !== true;
     const activity = this.#activity;
-    let k = 0;
-    Atomics.store(activity, ACTIVE_BATCH, msg.batch);
-    for (let i = 0; i < ticks.length; i++) {
+    const et = emit ? this.#eventTime : undefined;
+    let k = job.k;
+    Atomics.store(activity, ACTIVE_BATCH, job.msg.batch);
+    for (let i = job.i; i < ticks.length; i++) {
       const tick = Object.freeze(ticks[i]!) as Tick;
       Atomics.store(activity, ACTIVE_TICK, i);
-      const n = routes[k++]!;
-      for (let j = 0; j < n; j++) {
-        const slot = this.#slots.get(routes[k++]!);
-        if (slot === undefined || slot.state !== 'running') continue;
+      const n = routes[k]!;
+      for (let j = job.j; j < n; j++) {
+        const slot = this.#slots.get(routes[k + 1 + j]!);
+        if (slot === undefined) continue;
+        if (slot.state !== 'running') {
+          if (slot.state !== 'down' || et === undefined) continue;
+          const back = et.comeBack(slot, tick, i, events);
+          if (back === false) {
+            const m = (job.missed ??= new Map());
+            m.set(slot.slot, (m.get(slot.slot) ?? 0) + 1);
+            continue;
+          }
+          if (back !== true) {
+            job.i = i;
+            job.k = k;
+            job.j = j;
+            job.wait = back;
+            Atomics.store(activity, ACTIVE_SLOT, 0);
+            return false;
+          }
+        }
         slot.ticksIn++;
         // One store per call: lets the supervisor name the strategy if this call never returns.
         Atomics.store(activity, ACTIVE_SLOT, slot.slot + 1);
@@ -225,13 +310,19 @@ export class ThreadRuntime implements ThreadControl {
           slot.consecutiveErrors++;
           slot.lastError = serializeError(e);
           errors.push({ i, slot: slot.slot, error: slot.lastError, consecutive: slot.consecutiveErrors });
+          if (et !== undefined && slot.consecutiveErrors >= et.maxConsecutiveErrors) {
+            et.retire(slot, tick, i, `${slot.consecutiveErrors} consecutive errors, last: [${slot.lastError.code}] ${slot.lastError.message}`, events);
+          }
         }
         scratch.length = 0;
         slot.latency.record((performance.now() - t0) * 1000);
       }
+      job.j = 0;
+      k += n + 1;
+      et?.record(tick);
     }
     Atomics.store(activity, ACTIVE_SLOT, 0);
-    return { t: 'result', batch: msg.batch, signals, errors };
+    return true;
   }
 
   #applyFill(msg: FillMessage): void {
@@ -258,6 +349,16 @@ export class ThreadRuntime implements ThreadControl {
 }
 
 const OK: ControlResult = { ok: true, value: undefined };
+
+function newJob(msg: TickBatchMessage): BatchJob {
+  return { msg, signals: [], errors: [], events: [], missed: undefined, i: 0, k: 0, j: 0, wait: undefined };
+}
+
+function resultOf(job: BatchJob): BatchResultMessage {
+  const r: BatchResultMessage = { t: 'result', batch: job.msg.batch, signals: job.signals, errors: job.errors };
+  if (job.events.length === 0 && job.missed === undefined) return r;
+  return { ...r, ...(job.events.length > 0 ? { supervision: job.events } : {}), ...(job.missed === undefined ? {} : { missed: [...job.missed] }) };
+}
 
 function fail(err: unknown): { ok: false; error: ReturnType<typeof serializeError> } {
   return { ok: false, error: serializeError(err) };

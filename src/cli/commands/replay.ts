@@ -85,6 +85,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const runtime = await startRuntime({
     config,
     configs,
+    // Restarts, back-off and quarantine by the ticks' time: the same output whatever the timing, pool and batch size.
+    clock: 'event',
     logger,
     statusExtra: () => ({
       replay: { ticks_file: values.ticks, progress: ticks.progress(), counters: pipeline?.counters ?? null, malformed_lines: rejected.length },
@@ -117,7 +119,10 @@ export async function replayCommand(argv: string[]): Promise<number> {
       `  strategies: ${runtime.report.running.length} running, ${runtime.report.rejected.length + configs.errors.length} rejected, ${runtime.report.inactive.length} inactive; threads: ${runtime.report.threads}`,
     ];
     for (const id of runtime.report.running) {
-      lines.push(`  ${id}: ${counters.signalsByStrategy[id] ?? 0} signals, ${counters.errorsByStrategy[id] ?? 0} errors`);
+      const sup = runtime.supervisor.supervisionOf(id);
+      const restarts = sup === undefined || sup.restarts === 0 ? '' : `, ${sup.restarts} restarts`;
+      const missed = sup === undefined || sup.missedTicks === 0 ? '' : `, ${sup.missedTicks} ticks missed while restarting or quarantined`;
+      lines.push(`  ${id}: ${counters.signalsByStrategy[id] ?? 0} signals, ${counters.errorsByStrategy[id] ?? 0} errors${restarts}${missed}${sup?.quarantined === true ? ' (quarantined)' : ''}`);
     }
     for (const r of runtime.report.rejected) lines.push(`  ${r.strategyId}: NOT STARTED [${r.error.code}] ${r.error.message}`);
     for (const e of configs.errors) lines.push(`  NOT LOADED [${e.code}] ${e.message}`);

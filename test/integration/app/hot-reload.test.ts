@@ -1,10 +1,9 @@
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SignalSchema, type Signal } from '../../../src/domain/signal.js';
 import { consumeUntil, produce } from '../../helpers/infra.js';
 import { eventually, insertStrategy, serviceConfigInput, startService, strategyDatabase, testTopics } from '../../helpers/service.js';
+import { strategiesFile } from '../../helpers/strategies-file.js';
 
 const parse = (values: { value: string }[]): Signal[] => values.map((m) => SignalSchema.parse(JSON.parse(m.value)));
 const tick = (price: number, ts: number) => ({ key: '1', value: { instrument_token: 1, last_price: price, timestamp: ts } });
@@ -34,13 +33,7 @@ describe('strategy-runner run: configuration changes without a restart', { timeo
 
   it('follows a strategies file: a rewrite (also by rename) is applied, a broken file is ignored', async () => {
     const t = await testTopics();
-    const dir = mkdtempSync(join(tmpdir(), 'sr-watch-'));
-    const file = join(dir, 'strategies.json');
-    const write = (rows: unknown[]): void => {
-      writeFileSync(`${file}.tmp`, JSON.stringify(rows));
-      renameSync(`${file}.tmp`, file);
-    };
-    write([{ id: 'x', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]);
+    const { file, write } = strategiesFile([{ id: 'x', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]);
     const { service } = await startService(serviceConfigInput(t, 'postgres://nobody@127.0.0.1:1/none', { strategies: { source: 'file', file } }));
     const sup = service.runtime!.supervisor;
     write([{ id: 'x', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }, { id: 'y', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]);

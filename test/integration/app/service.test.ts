@@ -9,7 +9,8 @@ import { StrategyRegistry } from '../../../src/strategies/registry.js';
 import { consumeUntil, produce } from '../../helpers/infra.js';
 import { referenceSignals } from '../../helpers/reference.js';
 import { FIXTURE_MODULES, FIXTURES } from '../../helpers/runtime.js';
-import { eventually, insertStrategy, serviceConfigInput, spawnRunner, startService, strategyDatabase, testTopics } from '../../helpers/service.js';
+import { killMidStreamAndRestart } from '../../helpers/live-scenarios.js';
+import { eventually, insertStrategy, serviceConfigInput, startService, strategyDatabase, testTopics } from '../../helpers/service.js';
 import { randomWalk } from '../../helpers/ticks.js';
 
 const TOKENS = [256265, 260105, 738561, 408065];
@@ -157,52 +158,6 @@ describe('strategy-runner run (Kafka + PostgreSQL)', { timeout: 120_000 }, () =>
   });
 
   it('loses no signal when killed with SIGKILL mid-stream and started again', async () => {
-    const t = await testTopics(['paper', 'zerodha']);
-    const db = await strategyDatabase(STRATEGIES);
-    const ticks = randomWalk(TOKENS, 20_000, 5);
-    const want = await expected(ticks);
-    const cfg = serviceConfigInput(t, db.url, { dispatch: { maxBatchTicks: 64 } });
-    const first = await spawnRunner({ ...cfg, kafka: { ...cfg.kafka, consumer: { commitIntervalMs: 100, fetchWaitMaxMs: 20, maxBatchSize: 64 } } });
-    await produce(t.ticks, tickMessages(ticks));
-    // Kill it while it is part-way through the stream.
-    await eventually(
-      'some ticks consumed',
-      async () => ((await fetch(`http://127.0.0.1:${first.port}/status`).then((r) => r.json())) as { totals: { ticks: number } }).totals.ticks,
-      (n) => n >= 2000,
-    );
-    first.child.kill('SIGKILL');
-    expect(await first.exited).toBe(null);
-
-    const second = await spawnRunner(cfg);
-    await eventually(
-      'the rest consumed',
-      async () => ((await fetch(`http://127.0.0.1:${second.port}/status`).then((r) => r.json())) as { consumer: { partitions: { topic: string; lag: number; high_watermark: number }[] } }).consumer.partitions,
-      (parts) => {
-        const ticksParts = parts.filter((p) => p.topic === t.ticks);
-        return ticksParts.reduce((a, p) => a + p.high_watermark, 0) === 20_000 && ticksParts.every((p) => p.lag === 0);
-      },
-      60_000,
-    );
-    const got: Signal[] = [];
-    for (const broker of ['paper', 'zerodha']) {
-      const wantIds = new Set(want.filter((s) => s.broker === broker).map((s) => s.signal_id));
-      let read = 0;
-      const seen = new Set<string>();
-      const messages = await consumeUntil(t.signalTopic(broker), (m) => {
-        for (; read < m.length; read++) seen.add(String(m[read]!.headers['signal-id']));
-        return [...wantIds].every((id) => seen.has(id));
-      });
-      got.push(...parse(messages));
-    }
-    const gotIds = new Set(got.map((s) => s.signal_id));
-    expect(want.filter((s) => !gotIds.has(s.signal_id))).toEqual([]);
-    // Everything that came out is a signal replay computes, identical to it (duplicates are allowed: at-least-once).
-    const wantById = new Map(want.map((s) => [s.signal_id, s]));
-    expect(got.filter((s) => JSON.stringify(s) !== JSON.stringify(wantById.get(s.signal_id)))).toEqual([]);
-    // The second process rebuilt the strategies' windows from ticks before its group's committed offsets.
-    const st = (await fetch(`http://127.0.0.1:${second.port}/status`).then((r) => r.json())) as { consumer: { counters: { warmupTicks: number } } };
-    expect(st.consumer.counters.warmupTicks).toBeGreaterThan(0);
-    second.child.kill('SIGTERM');
-    expect(await second.exited).toBe(0);
+    await killMidStreamAndRestart();
   });
 });

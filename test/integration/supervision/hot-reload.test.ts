@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { MemorySignalSink, MemoryTickSource } from '../../../src/io/memory.js';
 import { ticksOnly } from '../../../src/io/interleave.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
-import { configs, memoryLogger, newSupervisor, runTicks, signalsOf } from '../../helpers/runtime.js';
+import { configs, memoryLogger, newSupervisor, runTicks, signalsOf, strategyStatus } from '../../helpers/runtime.js';
 import { randomWalk, ticksOf } from '../../helpers/ticks.js';
 
 describe('hot reload (Supervisor.applyConfigs)', { timeout: 60_000 }, () => {
@@ -68,6 +68,53 @@ describe('hot reload (Supervisor.applyConfigs)', { timeout: 60_000 }, () => {
       await run;
       expect(sink.signals.filter((s) => s.strategy_id === 'steady')).toEqual(alone);
       expect(pipeline.counters.tickErrors).toBe(0);
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
+  it('an invalid update leaves the running version running, is reported with its reason, and the next valid change applies', async () => {
+    const { supervisor, lines } = await newSupervisor();
+    try {
+      const a = { id: 'a', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } };
+      await supervisor.start(configs([a]));
+      const prices = async (from: number) => (await runTicks(supervisor, ticksOf(1, [10, 11, 12, 13], from * 1000))).map((s) => s.price);
+
+      // Bad parameters: rejected, the running version goes on.
+      const bad = await supervisor.applyConfigs(configs([{ ...a, parameters: { n: -1 } }]));
+      expect(bad).toEqual({ added: [], removed: [], changed: [], rejected: ['a'] });
+      expect(supervisor.strategyState('a')).toBe('running');
+      expect(await prices(0)).toEqual([10, 11, 12, 13]);
+      let st = await strategyStatus(supervisor, 'a');
+      expect(st).toMatchObject({ state: 'running', restarts: 0, rejected_updates: 1, rejected_update: { code: 'STRATEGY_PARAMS_INVALID', fields: ['parameters'] } });
+      expect(String((st['rejected_update'] as Record<string, unknown>)['error'])).toMatch(/strategy 'a'.*n/);
+      const logged = lines.filter((l) => l['msg'] === 'strategy configuration update rejected: the running version keeps running');
+      expect(logged).toEqual([expect.objectContaining({ strategy_id: 'a', code: 'STRATEGY_PARAMS_INVALID', err: expect.stringContaining("strategy 'a'") })]);
+      // Not in `rejected` (the strategies that did not start): it runs.
+      expect((await supervisor.status()).rejected).toEqual([]);
+      expect((await supervisor.status()).totals['rejected_updates']).toBe(1);
+
+      // The same row read again (a periodic reload) is not news: not counted, not logged again.
+      expect(await supervisor.applyConfigs(configs([{ ...a, parameters: { n: -1 } }]))).toEqual({ added: [], removed: [], changed: [], rejected: [] });
+      expect(lines.filter((l) => l['msg'] === 'strategy configuration update rejected: the running version keeps running')).toHaveLength(1);
+
+      // An unknown type: the same.
+      expect((await supervisor.applyConfigs(configs([{ ...a, strategy_type: 'NoSuchType' }]))).rejected).toEqual(['a']);
+      st = await strategyStatus(supervisor, 'a');
+      expect(st).toMatchObject({ state: 'running', type: 'EveryNth', rejected_updates: 2, rejected_update: { code: 'STRATEGY_TYPE_UNKNOWN', fields: ['strategy_type'] } });
+      expect(await prices(10)).toEqual([10, 11, 12, 13]);
+
+      // Fixed: the next valid change restarts it with the new configuration.
+      expect(await supervisor.applyConfigs(configs([{ ...a, parameters: { n: 2 } }]))).toEqual({ added: [], removed: [], changed: ['a'], rejected: [] });
+      st = await strategyStatus(supervisor, 'a');
+      expect(st).toMatchObject({ state: 'running', restarts: 1, rejected_update: null, rejected_updates: 2, last_restart_reason: 'configuration changed (parameters)' });
+      expect(await prices(20)).toEqual([11, 13]);
+
+      // Set back to what runs, after a rejected update: nothing to apply, nothing pending.
+      await supervisor.applyConfigs(configs([{ ...a, parameters: { n: 0 } }]));
+      expect((await strategyStatus(supervisor, 'a'))['rejected_update']).not.toBeNull();
+      expect(await supervisor.applyConfigs(configs([{ ...a, parameters: { n: 2 } }]))).toEqual({ added: [], removed: [], changed: [], rejected: [] });
+      expect(await strategyStatus(supervisor, 'a')).toMatchObject({ rejected_update: null, restarts: 1 });
     } finally {
       await supervisor.stop();
     }

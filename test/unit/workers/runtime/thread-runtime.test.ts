@@ -547,3 +547,66 @@ describe('ThreadRuntime.shutdown', () => {
     expect((await h.rt.health()).slots).toEqual([]);
   });
 });
+
+// ------------------------------------------------------------------ event-time supervision (replay)
+
+describe('ThreadRuntime with event-time supervision', () => {
+  const supervision = (over: Partial<NonNullable<InitRequest['eventTimeSupervision']>['restart']> = {}): Partial<InitRequest> => ({
+    eventTimeSupervision: { maxConsecutiveErrors: 2, restart: { initialDelayMs: 1000, maxDelayMs: 8000, intensity: 5, windowMs: 60_000, ...over }, rewarmTicks: 16, hookTimeoutMs: 2000 },
+  });
+  const T = 1_704_100_500_000;
+  const post = (h: Harness, b: { batch: number; ticks: Tick[]; routes: number[] }): void => h.port.postMessage({ t: 'ticks', batch: b.batch, ...encodeTickBatch(b.ticks, b.routes) });
+  const results = async (h: Harness, n: number): Promise<BatchResultMessage[]> => {
+    for (let i = 0; i < 400 && h.outputs.filter((o) => o.t === 'result').length < n; i++) await settle(5);
+    return h.outputs.filter((o): o is BatchResultMessage => o.t === 'result');
+  };
+
+  it('retires a strategy at its Nth error in a row, skips its ticks for the back-off (event time), restarts it in place for the first tick past it, waiting for its async onStart with the messages behind it in order', async () => {
+    const h = await initialised(supervision());
+    await start(h, 0, { id: 'a' });
+    events().length = 0;
+    post(h, batch([tick(1, 'throw', T), tick(2, 'throw', T + 100), tick(3, 'buy', T + 200), tick(4, 'buy', T + 1100), tick(5, 'buy', T + 1200)], [0], 1));
+    // Behind it, while its restart waits for onStart: a fill and another batch, handled after it, in order.
+    const fill: Fill = { fill_id: 'f1', strategy_id: 'a', instrument_token: 256265, side: 'BUY', quantity: 1, price: 10, timestamp: T };
+    h.port.postMessage({ t: 'fill', slot: 0, fill, portfolio: applyFill(emptyPortfolio(0), fill) });
+    post(h, batch([tick(6, 'cash', T + 1300)], [0], 2));
+    const [first, second] = await results(h, 2);
+    expect(first!.batch).toBe(1);
+    expect(first!.errors.map((e) => e.i)).toEqual([0, 1]);
+    expect(first!.supervision).toEqual([
+      { slot: 0, i: 1, kind: 'retired', reason: expect.stringMatching(/^2 consecutive errors, last: \[STRATEGY_TICK_FAILED\]/), resumeAt: T + 1100, delayMs: 1000, restarts: 0 },
+      { slot: 0, i: 3, kind: 'restarted', reason: 're-warmed from 3 ticks', restarts: 1 },
+    ]);
+    expect(first!.missed).toEqual([[0, 1]]);
+    expect(first!.signals.map((s) => s.i)).toEqual([3, 4]);
+    expect(second!.batch).toBe(2);
+    expect(second!.signals.map((s) => s.signal.reason)).toEqual(['cash=-10 fills=1']);
+    expect(events()).toEqual(['stop a', 'create a', 'start a', 'fill a f1 cash=-10']);
+    expect((await slotHealth(h, 0)).state).toBe('running');
+  });
+
+  it('quarantines a strategy restarted more often than the intensity allows within its window of event time; it then misses every tick', async () => {
+    const h = await initialised(supervision({ intensity: 1, initialDelayMs: 0 }));
+    await start(h, 0, { id: 'a' });
+    post(h, batch([tick(1, 'throw', T), tick(2, 'throw', T + 1), tick(3, 'throw', T + 2), tick(4, 'throw', T + 3), tick(5, 'buy', T + 4)], [0], 1));
+    const [r] = await results(h, 1);
+    expect(r!.supervision!.map((e) => `${e.kind}@${e.i}`)).toEqual(['retired@1', 'restarted@2', 'quarantined@3']);
+    expect(r!.supervision![2]!.reason).toMatch(/^1 restarts within 60000 ms of event time; last: 2 consecutive errors/);
+    expect(r!.missed).toEqual([[0, 1]]);
+    expect(r!.signals).toEqual([]);
+    expect((await slotHealth(h, 0)).state).toBe('down');
+  });
+
+  it('a restart whose onStart throws counts as a restart and backs off again, by event time', async () => {
+    const h = await initialised({ ...supervision({ initialDelayMs: 10 }), modules: [FIXTURE, fileURLToPath(new URL('./fixtures/flaky-start.mjs', import.meta.url))] });
+    await start(h, 0, { id: 'flaky', strategy_type: 'FlakyStart' });
+    const r = h.rt.processBatch(batch([tick(1, 'throw', T), tick(2, 'throw', T + 1), tick(3, 'buy', T + 11), tick(4, 'buy', T + 20), tick(5, 'buy', T + 31)], [0], 1));
+    expect(r.supervision).toEqual([
+      expect.objectContaining({ i: 1, kind: 'retired', resumeAt: T + 11, delayMs: 10, restarts: 0 }),
+      expect.objectContaining({ i: 2, kind: 'retired', reason: expect.stringMatching(/^restart failed: \[STRATEGY_START_FAILED\] strategy 'flaky' failed to start: vendor unreachable on restart/), resumeAt: T + 31, delayMs: 20, restarts: 1 }),
+      expect.objectContaining({ i: 4, kind: 'restarted', restarts: 2 }),
+    ]);
+    expect(r.missed).toEqual([[0, 2]]);
+    expect(r.signals.map((s) => s.i)).toEqual([4]);
+  });
+});
