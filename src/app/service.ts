@@ -131,7 +131,7 @@ export class Service {
       warnings: () => this.#warnings(),
       metrics: {
         pipeline: () => pipeline?.counters,
-        consumer: () => ({ lag: input.lag(), badTicks: input.counters.badTicks, badFills: input.counters.badFills }),
+        consumer: () => ({ lag: input.lag(), ...input.counters }),
         producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered }),
       },
     });

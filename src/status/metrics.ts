@@ -9,7 +9,9 @@ import type { SupervisorStatus } from '../supervision/supervisor.js';
 export interface MetricSources {
   status(): Promise<SupervisorStatus>;
   pipeline?: () => { ticks: number; signals: number; signalsDelivered: number; tickErrors: number; unroutedTicks: number; fillsApplied: number } | undefined;
-  consumer?: () => { lag: { topic: string; partition: number; lag: number }[]; badTicks: number; badFills: number } | undefined;
+  consumer?: () =>
+    | { lag: { topic: string; partition: number; lag: number }[]; badTicks: number; badFills: number; warmupTicks: number; redeliveredTicks: number; lostPartitions: number }
+    | undefined;
   producer?: () => { inFlight: number; deadLettered: number } | undefined;
   ready?: () => boolean;
 }
@@ -58,17 +60,25 @@ export function createMetrics(src: MetricSources): Registry {
   counter('ticks_in_total', 'Ticks dispatched to the strategies', [], (c) => c.inc(src.pipeline?.()?.ticks ?? snapshot?.totals['ticks'] ?? 0));
   counter('unrouted_ticks_total', 'Ticks no strategy subscribes to', [], (c) => c.inc(src.pipeline?.()?.unroutedTicks ?? snapshot?.totals['unrouted_ticks'] ?? 0));
   counter('signals_delivered_total', 'Signals acknowledged by the sink', [], (c) => c.inc(src.pipeline?.()?.signalsDelivered ?? 0));
-  counter('strategy_ticks_total', 'Ticks handed to each strategy', ['strategy'], (c) => {
-    for (const s of strategies()) if (typeof s['ticks_in'] === 'number') c.inc({ strategy: String(s['id']) }, s['ticks_in']);
-  });
-  counter('signals_out_total', 'Signals emitted by each strategy (one per broker)', ['strategy'], (c) => {
-    for (const s of strategies()) if (typeof s['signals_out'] === 'number') c.inc({ strategy: String(s['id']) }, s['signals_out']);
-  });
-  counter('strategy_errors_total', 'Errors of each strategy (throws in onTick/onFill, invalid output)', ['strategy'], (c) => {
-    for (const s of strategies()) if (typeof s['errors'] === 'number') c.inc({ strategy: String(s['id']) }, s['errors']);
-  });
-  counter('strategy_restarts_total', 'Restarts of each strategy', ['strategy'], (c) => {
-    for (const s of strategies()) c.inc({ strategy: String(s['id']) }, typeof s['restarts'] === 'number' ? s['restarts'] : 0);
+  /** One series per strategy, read from a numeric field of its /status entry (scaled: ms → s). */
+  const perStrategy = (kind: 'counter' | 'gauge', name: string, help: string, field: string, scale = 1): void => {
+    const each = (put: (strategy: string, v: number) => void): void => {
+      for (const s of strategies()) if (typeof s[field] === 'number') put(String(s['id']), (s[field] as number) * scale);
+    };
+    if (kind === 'counter') counter(name, help, ['strategy'], (c) => each((strategy, v) => c.inc({ strategy }, v)));
+    else gauge(name, help, ['strategy'], (g) => each((strategy, v) => g.set({ strategy }, v)));
+  };
+  perStrategy('counter', 'strategy_ticks_total', 'Ticks handed to each strategy', 'ticks_in');
+  perStrategy('counter', 'signals_out_total', 'Signals emitted by each strategy (one per broker)', 'signals_out');
+  perStrategy('counter', 'strategy_errors_total', 'Errors of each strategy (throws in onTick/onFill, invalid output)', 'errors');
+  perStrategy('counter', 'strategy_restarts_total', 'Restarts of each strategy', 'restarts');
+  perStrategy('counter', 'strategy_conflated_ticks_total', 'Ticks of each strategy replaced by a newer one of the same instrument while it was shedding load', 'conflated_ticks');
+  perStrategy('counter', 'strategy_missed_ticks_total', 'Ticks each strategy missed while it was restarting or quarantined', 'missed_ticks');
+  perStrategy('counter', 'strategy_behind_episodes_total', 'Times each strategy fell behind for longer than its bound (supervision.overload)', 'behind_episodes');
+  perStrategy('gauge', 'strategy_behind_seconds', 'Age of the oldest batch of each strategy its thread has not finished', 'behind_ms', 1 / 1000);
+  perStrategy('counter', 'config_updates_rejected_total', 'Configuration updates of each strategy refused (the running version kept)', 'rejected_updates');
+  gauge('strategy_config_update_rejected', '1 while the latest configuration update of a strategy is refused', ['strategy'], (g) => {
+    for (const s of strategies()) g.set({ strategy: String(s['id']) }, s['rejected_update'] === null || s['rejected_update'] === undefined ? 0 : 1);
   });
   // Each thread's record counts its unexpected ends (it is replaced each time): a count that only grows.
   counter('thread_failures_total', 'Strategy threads that ended unexpectedly (each was replaced)', [], (c) =>
@@ -80,6 +90,11 @@ export function createMetrics(src: MetricSources): Registry {
     c.inc({ kind: 'tick' }, k.badTicks);
     c.inc({ kind: 'fill' }, k.badFills);
   });
+  counter('warmup_ticks_total', 'Ticks re-read from market.ticks to rebuild strategy state (no signals)', [], (c) => c.inc(src.consumer?.()?.warmupTicks ?? 0));
+  counter('consumer_redelivered_ticks_total', 'Ticks the client delivered again below the runner\'s position, skipped (never dispatched twice)', [], (c) =>
+    c.inc(src.consumer?.()?.redeliveredTicks ?? 0),
+  );
+  counter('consumer_partitions_lost_total', 'Partitions of market.ticks lost with an expired group session', [], (c) => c.inc(src.consumer?.()?.lostPartitions ?? 0));
   gauge('thread_queue_depth', 'Batches sent to a thread and not yet answered', ['thread'], (g) => {
     for (const t of snapshot?.threads ?? []) g.set({ thread: String(t.thread) }, t.queue_depth);
   });

@@ -69,6 +69,9 @@ describe('strategy-runner run (Kafka + PostgreSQL)', { timeout: 120_000 }, () =>
     expect(metrics).toMatch(/strategy_runner_signals_out_total\{strategy="mr"\} \d+/);
     expect(metrics).toMatch(/strategy_runner_handler_latency_seconds_count\{strategy="mom"\} \d+/);
     expect(metrics).toMatch(/strategy_runner_consumer_lag\{topic="[^"]+",partition="0"\} 0/);
+    expect(metrics).toMatch(/^strategy_runner_warmup_ticks_total 0$/m);
+    expect(metrics).toMatch(/^strategy_runner_consumer_partitions_lost_total 0$/m);
+    expect(metrics).toMatch(/^strategy_runner_consumer_redelivered_ticks_total 0$/m);
     expect(await service.stop()).toBe(0);
   });
 

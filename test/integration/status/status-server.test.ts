@@ -100,6 +100,12 @@ describe('status server', () => {
     expect(text).toMatch(/strategy_runner_strategy_errors_total\{strategy="t"\} [1-9]/);
     expect(text).toContain('strategy_runner_handler_latency_seconds_bucket{strategy="m2",le="+Inf"}');
     expect(text).toMatch(/strategy_runner_strategies\{state="rejected"\} 1/);
+    // Shedding, restarts and refused updates, per strategy: what /status shows, as series.
+    for (const m of ['strategy_conflated_ticks_total', 'strategy_missed_ticks_total', 'strategy_behind_episodes_total', 'config_updates_rejected_total']) {
+      expect(text).toMatch(new RegExp(`^strategy_runner_${m}\\{strategy="m1"\\} 0$`, 'm'));
+    }
+    expect(text).toMatch(/^strategy_runner_strategy_behind_seconds\{strategy="m2"\} [\d.e-]+$/m);
+    expect(text).toMatch(/^strategy_runner_strategy_config_update_rejected\{strategy="t"\} 0$/m);
   });
 
   const metricsText = async (): Promise<string> => {
