@@ -413,17 +413,18 @@ export class KafkaInput {
     }
   }
 
-  /** Retry an admin request with backoff (250 ms doubling to 2 s) until it succeeds or the deadline passes. */
+  /** Retry an admin request with backoff (250 ms doubling to 2 s) until it succeeds or the deadline passes (then the last error, classified). */
   async #retry<T>(what: string, deadlineMs: number, fn: () => Promise<T>): Promise<T> {
     const t0 = Date.now();
     for (let attempt = 0, delay = 250; ; attempt++, delay = Math.min(2000, delay * 2)) {
       try {
         return await fn();
       } catch (err) {
-        const e = kafkaError(err, what);
-        if (!e.retryable) throw e;
+        // Every error is retried until the deadline, a missing topic too: the topics were checked just
+        // before, and a topic that was just created is unknown to a broker for a moment. The last error
+        // is classified by its code.
         if (Date.now() - t0 + delay > deadlineMs || this.#state === 'stopping' || this.#state === 'stopped') {
-          throw new RunnerError('KAFKA_UNAVAILABLE', `${what} failed after ${attempt + 1} attempts: ${(err as Error).message}`, { cause: err });
+          throw kafkaError(err, `${what} failed after ${attempt + 1} attempts`);
         }
         this.#log.warn({ err: (err as Error).message, attempt: attempt + 1 }, `${what} failed; retrying`);
         await new Promise((r) => setTimeout(r, delay));

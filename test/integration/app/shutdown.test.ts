@@ -53,7 +53,8 @@ async function offsets(groupId: string, topic: string): Promise<{ committed: Map
   try {
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
     const committed = new Map<number, number>();
-    for (const c of await reader.committed([...ends.keys()].map((partition) => ({ topic, partition })), 10_000)) if (Number(c.offset) >= 0) committed.set(c.partition, Number(c.offset));
+    // The client gives null for "no commit" (and for a commit at 0).
+    for (const c of await reader.committed([...ends.keys()].map((partition) => ({ topic, partition })), 10_000)) if (c.offset !== null && Number(c.offset) >= 0) committed.set(c.partition, Number(c.offset));
     return { committed, ends };
   } finally {
     await reader.disconnect();
