@@ -360,7 +360,7 @@ async function main(): Promise<void> {
       broker: { brokers: broker.brokers, started_by_bench: broker.started },
       kafka: { consumer: compiled.kafka.consumer, producer: compiled.kafka.producer, librdkafka: compiled.kafka.librdkafka, consumerOptions: compiled.kafka.consumerOptions, producerOptions: compiled.kafka.producerOptions },
       dispatch: compiled.dispatch,
-      supervision: { maxQueuedBatches: compiled.supervision.maxQueuedBatches, slowAfterMs: compiled.supervision.slowAfterMs },
+      supervision: { maxQueuedBatches: compiled.supervision.maxQueuedBatches, overload: compiled.supervision.overload },
     };
 
     const base: number[] = [];
