@@ -69,6 +69,13 @@ export interface Consumed {
   offset: string;
 }
 
+/** A consumed message as text, headers flattened to their first value. */
+export function consumedOf(message: KafkaJS.KafkaMessage, partition: number): Consumed {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
+  return { key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers, partition, offset: message.offset };
+}
+
 /**
  * Read a topic from the beginning until `until(messages)` holds or the
  * deadline passes; returns what was read.
@@ -82,9 +89,7 @@ export async function consumeUntil(topic: string, until: (m: Consumed[]) => bool
   const finished = new Promise<void>((r) => (done = r));
   await consumer.run({
     eachMessage: async ({ message, partition }) => {
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
-      out.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers, partition, offset: message.offset });
+      out.push(consumedOf(message, partition));
       if (until(out)) done();
     },
   });

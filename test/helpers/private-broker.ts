@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { KafkaJS } from '@confluentinc/kafka-javascript';
 import { onTestFinished } from 'vitest';
+import { consumedOf, type Consumed } from './infra.js';
 
 const KAFKA_SH = fileURLToPath(new URL('../../scripts/test-env/kafka.sh', import.meta.url));
 
@@ -71,13 +72,13 @@ export class PrivateBroker {
    * Every message of a topic, from the beginning to the end each partition
    * has now (read with a consumer of a new group that never commits).
    */
-  async readAll(topic: string, timeoutMs = 60_000): Promise<{ key: string | null; value: string; headers: Record<string, string>; partition: number; offset: number }[]> {
+  async readAll(topic: string, timeoutMs = 60_000): Promise<Consumed[]> {
     const admin = this.kafka().admin();
     retain(admin);
     await admin.connect();
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((e) => [e.partition, Number(e.high)]));
     await admin.disconnect();
-    const out: { key: string | null; value: string; headers: Record<string, string>; partition: number; offset: number }[] = [];
+    const out: Consumed[] = [];
     const total = [...ends.values()].reduce((a, b) => a + b, 0);
     if (total === 0) return out;
     const consumer = this.kafka().consumer({ kafkaJS: { groupId: `reader-${Date.now()}-${Math.random()}`, fromBeginning: true, autoCommit: false }, 'fetch.wait.max.ms': 20 });
@@ -88,11 +89,7 @@ export class PrivateBroker {
     const finished = new Promise<void>((r) => (done = r));
     await consumer.run({
       eachMessage: async ({ message, partition }) => {
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = Array.isArray(v) ? String(v[0]) : String(v);
-        if (Number(message.offset) < (ends.get(partition) ?? 0)) {
-          out.push({ key: message.key?.toString() ?? null, value: message.value?.toString() ?? '', headers, partition, offset: Number(message.offset) });
-        }
+        if (Number(message.offset) < (ends.get(partition) ?? 0)) out.push(consumedOf(message, partition));
         if (out.length >= total) done();
       },
     });
