@@ -81,8 +81,8 @@ export const ServiceConfigSchema = z
           .never({ error: 'supervision.slowAfterMs was replaced by supervision.overload.behindAfterMs (how far behind a thread may fall before its overload policy acts; default 10000)' })
           .optional(),
         /**
-         * live: what happens to a strategy whose thread falls behind (the
-         * oldest batch it has not finished is older than behindAfterMs):
+         * live: what happens to a strategy whose thread falls behind (it has
+         * had unfinished batches without a break for longer than behindAfterMs):
          * `conflate` sheds its ticks (newest per instrument), `hold` makes the
          * input wait for it. Per strategy id in `strategies`.
          */

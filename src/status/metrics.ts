@@ -75,7 +75,7 @@ export function createMetrics(src: MetricSources): Registry {
   perStrategy('counter', 'strategy_conflated_ticks_total', 'Ticks of each strategy replaced by a newer one of the same instrument while it was shedding load', 'conflated_ticks');
   perStrategy('counter', 'strategy_missed_ticks_total', 'Ticks each strategy missed while it was restarting or quarantined', 'missed_ticks');
   perStrategy('counter', 'strategy_behind_episodes_total', 'Times each strategy fell behind for longer than its bound (supervision.overload)', 'behind_episodes');
-  perStrategy('gauge', 'strategy_behind_seconds', 'Age of the oldest batch of each strategy its thread has not finished', 'behind_ms', 1 / 1000);
+  perStrategy('gauge', 'strategy_behind_seconds', 'How long the thread of each strategy has had unfinished batches without a break (0 once it caught up)', 'behind_ms', 1 / 1000);
   perStrategy('counter', 'config_updates_rejected_total', 'Configuration updates of each strategy refused (the running version kept)', 'rejected_updates');
   gauge('strategy_config_update_rejected', '1 while the latest configuration update of a strategy is refused', ['strategy'], (g) => {
     for (const s of strategies()) g.set({ strategy: String(s['id']) }, s['rejected_update'] === null || s['rejected_update'] === undefined ? 0 : 1);

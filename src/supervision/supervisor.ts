@@ -45,8 +45,8 @@ export type OverloadPolicy = 'conflate' | 'hold';
 export interface OverloadSetting {
   policy: OverloadPolicy;
   /**
-   * A thread is *behind* once the oldest batch it has not finished is older
-   * than this. Only then does the policy act: a thread that keeps up on
+   * A thread is *behind* once it has had unfinished batches without a break
+   * for longer than this (WorkerHost.behindMs). Only then does the policy act: a thread that keeps up on
    * average and stalls for a moment (a GC pause, a busy machine) is never
    * shed, the input just waits for it.
    */
@@ -538,8 +538,9 @@ export class Supervisor {
   /**
    * Live dispatch: resolves when a round may be dispatched, i.e. every ready
    * thread has room, or is full but being conflated. A full thread becomes
-   * conflated only once it is *behind* for longer than its bound (the oldest
-   * batch it has not finished is older than `behindAfterMs`), its policy is
+   * conflated only once it is *behind* for longer than its bound (it has had
+   * unfinished batches without a break for longer than `behindAfterMs`,
+   * WorkerHost.behindMs), its policy is
    * `conflate` and another thread has room; until then the input waits for
    * it. The mark is cleared once it has caught up completely (nothing queued,
    * nothing conflated).
@@ -568,10 +569,10 @@ export class Supervisor {
     for (const host of this.#hosts) {
       if (host === undefined || host.state !== 'ready') continue;
       const h = host.index;
+      // An episode ends when the thread catches up: its busy period, and so behindMs, starts again from 0.
+      if (this.#behindThreads.has(h) && !this.#slowThreads.has(h) && host.behindMs(now) <= (this.#overloadOf.get(h)?.behindAfterMs ?? 0)) this.#behindThreads.delete(h);
       if (host.queueDepth < max) {
         anyRoom = true;
-        // A holding thread's episode ends once it is well within its bound again.
-        if (this.#behindThreads.has(h) && !this.#slowThreads.has(h) && host.behindMs(now) * 2 <= (this.#overloadOf.get(h)?.behindAfterMs ?? 0)) this.#behindThreads.delete(h);
         if (this.#slowThreads.has(h) && host.queueDepth === 0 && !this.#conflated.has(h)) {
           this.#slowThreads.delete(h);
           this.#behindThreads.delete(h);
@@ -586,8 +587,6 @@ export class Supervisor {
       const o = this.#overloadOf.get(h);
       const behind = host.behindMs(now);
       if (o === undefined || behind <= o.behindAfterMs) {
-        // Not behind for long: an episode (of a holding thread) ends here.
-        if (behind * 2 <= (o?.behindAfterMs ?? 0)) this.#behindThreads.delete(h);
         ok = false;
         continue;
       }

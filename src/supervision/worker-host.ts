@@ -60,8 +60,6 @@ interface PendingBatch {
   resolve: (r: BatchResultMessage) => void;
   reject: (e: Error) => void;
   ticks: readonly Tick[];
-  /** Date.now() when it was posted */
-  sentAt: number;
 }
 
 /**
@@ -83,6 +81,8 @@ export class WorkerHost {
   #task: Promise<ThreadTaskResult | undefined> | undefined;
   #state: HostState = 'created';
   #failure: Error | undefined;
+  /** when the current run of batches without a break began (see behindMs); undefined when caught up */
+  #busySince: number | undefined;
   #nextBatch = 1;
   readonly #pending = new Map<number, PendingBatch>();
   #exitSignal!: (e: Error) => void;
@@ -149,19 +149,30 @@ export class WorkerHost {
   }
 
   /**
-   * How far behind the thread is: the age of the oldest batch it has not
-   * finished (0 when it has finished them all). "Finished" is read from the
-   * shared activity words, not from the answers: when the main thread itself
-   * was held up (a busy machine, a GC pause), the answers wait in the port
-   * and only the thread's own progress says it kept up.
+   * How far behind the thread is: how long it has had unfinished batches
+   * without a break (0 once it has finished all it was sent). A thread that
+   * keeps up on average drains its queue again and again; one that is
+   * steadily too slow never does, however small each batch, so this grows
+   * without bound for it while the age of its oldest batch would not (at
+   * most maxQueuedBatches wait). "Finished" is read from the shared activity
+   * words, not from the answers: when the main thread itself was held up (a
+   * busy machine, a GC pause), the answers wait in the port and only the
+   * thread's own progress says it kept up.
    */
   behindMs(now: number): number {
-    if (this.#pending.size === 0) return 0;
+    if (this.#pending.size === 0 || this.#finishedAll()) {
+      this.#busySince = undefined;
+      return 0;
+    }
+    return Math.max(0, now - (this.#busySince ?? now));
+  }
+
+  /** The thread has finished every batch sent to it (per its activity words). */
+  #finishedAll(): boolean {
     const current = Atomics.load(this.#activity, ACTIVE_BATCH);
     // Between batches (no onTick running) the thread is done with `current` too.
     const done = Atomics.load(this.#activity, ACTIVE_SLOT) === 0 ? current : current - 1;
-    for (const [batch, p] of this.#pending) if (batch > done) return Math.max(0, now - p.sentAt);
-    return 0;
+    return done >= this.#nextBatch - 1;
   }
 
   async start(): Promise<void> {
@@ -247,16 +258,21 @@ export class WorkerHost {
     });
   }
 
-  /** Hot path: one postMessage per thread per round, the ticks encoded as columns (and one Date.now() per batch, never per tick). */
+  /**
+   * Hot path: one postMessage per thread per round, the ticks encoded as
+   * columns; a Date.now() only when the batch starts a busy period, never per tick.
+   */
   sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
     if (this.#state !== 'ready') {
       return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#state}`));
     }
+    // A batch sent to a thread that had finished everything before it starts a new busy period (behindMs).
+    if (this.#busySince === undefined || this.#finishedAll()) this.#busySince = Date.now();
     const batch = this.#nextBatch++;
     const enc = encodeTickBatch(ticks, routes);
     const msg: DataInput = warmup ? { t: 'ticks', batch, ...enc, warmup } : { t: 'ticks', batch, ...enc };
     return new Promise<BatchResultMessage>((resolve, reject) => {
-      this.#pending.set(batch, { resolve, reject, ticks, sentAt: Date.now() });
+      this.#pending.set(batch, { resolve, reject, ticks });
       this.#data!.postMessage(msg);
     });
   }

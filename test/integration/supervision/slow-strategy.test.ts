@@ -51,6 +51,25 @@ describe('a strategy that falls behind (live, streaming dispatch)', { timeout: 6
     }
   });
 
+  it('a strategy steadily too slow is shed once its thread has been behind without a break for longer than the bound, although no single batch of it is that old', async () => {
+    // 1 ms a tick, batches of 50: each batch takes ~50 ms and at most 8 wait (the default maxQueuedBatches),
+    // so no unfinished batch is ever older than ~400 ms; the thread is nonetheless behind all along.
+    const slow: StrategyConfigInput = { id: 'slow', strategy_type: 'Slow', instruments: TOKENS, parameters: { ms: 1 } };
+    const alone = await signalsOf(wellBehaved, ticks);
+    const { supervisor } = await newSupervisor({ supervision: { overload: { behindAfterMs: 1000 } } });
+    try {
+      await supervisor.start(configs([slow, ...wellBehaved]));
+      const got = await runStreaming(supervisor, ticks);
+      for (const id of ['mom', 'mr']) expect(byStrategy(got, id)).toEqual(byStrategy(alone, id));
+      const st = await strategyStatus(supervisor, 'slow');
+      expect(st['behind_episodes']).toBeGreaterThan(0);
+      expect(st['conflated_ticks']).toBeGreaterThan(0);
+      expect(await strategyStatus(supervisor, 'mom')).toMatchObject({ ticks_in: 4000, conflated_ticks: 0 });
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
   it('loses no tick to a transient stall (a GC pause, a busy machine): with the default bound nothing is conflated and the input waits', async () => {
     const stalls: StrategyConfigInput = { id: 'stalls', strategy_type: 'StallsOnce', instruments: TOKENS, parameters: { price: stallAt, ms: 2000 } };
     const alone = await signalsOf([stalls, ...wellBehaved], ticks);
