@@ -183,6 +183,12 @@ interface StrategyEntry {
   threadDown: boolean;
   /** ticks it was routed none of, or its thread skipped, because it was restarting or quarantined */
   missedTicks: number;
+  /**
+   * While a changed configuration is being started: the version that ran
+   * before it. If the new one fails to start (create() or onStart throws),
+   * the update is rejected and this one runs again.
+   */
+  rollback: { config: StrategyConfig; fields: readonly string[]; json: string } | undefined;
 }
 
 interface RejectedUpdate {
@@ -410,6 +416,7 @@ export class Supervisor {
       rejectedUpdates: 0,
       threadDown: false,
       missedTicks: 0,
+      rollback: undefined,
     };
     const r = await host.startStrategy(entry.slot, config, this.#book.get(config.id)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
     if (!r.ok) {
@@ -955,9 +962,21 @@ export class Supervisor {
     }
     if (!r.ok) {
       e.state = 'running'; // let the next restart decision run
+      const rb = e.rollback;
+      e.rollback = undefined;
+      if (rb !== undefined) {
+        // A changed configuration that cannot start: rejected, and the version that ran before runs again.
+        const failed = e.config;
+        e.config = rb.config;
+        this.#rejectUpdate(e, r.error, rb.fields, rb.json);
+        this.#log.warn({ strategy_id: failed.id }, 'back to the configuration that ran before the rejected update');
+        await this.#restart(e, `configuration update failed to start: [${r.error.code}] ${r.error.message}`, false, false);
+        return;
+      }
       void this.#restart(e, `restart failed: [${r.error.code}] ${r.error.message}`, true, false);
       return;
     }
+    e.rollback = undefined;
     await this.#rewarm(host, [e]);
     if (superseded() || this.#hosts[e.host] !== host || host.state !== 'ready') return;
     // Fills applied while it was starting did not reach the thread: hand over the current portfolio.
@@ -1087,6 +1106,8 @@ export class Supervisor {
       }
       e.rejectedUpdate = undefined;
       const wasRunning = e.state === 'running';
+      // A running version is kept to fall back on if the new one does not start (an update still starting keeps its own).
+      if (wasRunning) e.rollback = { config: e.rollback?.config ?? e.config, fields: ch.fields, json };
       e.config = ch.after;
       if (e.state === 'quarantined') {
         e.state = 'restarting';
@@ -1096,6 +1117,12 @@ export class Supervisor {
       report.changed.push(ch.after.id);
       this.#log.info({ strategy_id: ch.after.id, fields: ch.fields, kind: ch.kind }, 'strategy configuration changed: restarting it');
       await this.#restart(e, `configuration changed (${ch.fields.join(', ')})`, false, wasRunning);
+      // (Set again by #restart when the new version did not start: TypeScript cannot see that through the await.)
+      if ((e.rejectedUpdate as RejectedUpdate | undefined)?.json === json) {
+        // It did not start: rejected, and the version before it runs again.
+        report.changed.splice(report.changed.indexOf(ch.after.id), 1);
+        report.rejected.push(ch.after.id);
+      }
     }
 
     for (const c of added) {
@@ -1159,12 +1186,12 @@ export class Supervisor {
   }
 
   /** Record an update that cannot be applied (once per distinct update): logged, counted, shown in the status. */
-  #rejectUpdate(e: StrategyEntry, error: SerializedError, fields: readonly string[], json: string, report: ReloadReport): void {
+  #rejectUpdate(e: StrategyEntry, error: SerializedError, fields: readonly string[], json: string, report?: ReloadReport): void {
     if (e.rejectedUpdate?.json === json) return; // read again (a periodic reload): already reported
     e.rejectedUpdate = { code: error.code, error: error.message, fields, json };
     e.rejectedUpdates++;
     this.#rejectedUpdates++;
-    report.rejected.push(e.config.id);
+    report?.rejected.push(e.config.id);
     this.#log.error(
       { strategy_id: e.config.id, code: error.code, err: error.message, fields, state: e.state },
       'strategy configuration update rejected: the running version keeps running',

@@ -119,4 +119,28 @@ describe('hot reload (Supervisor.applyConfigs)', { timeout: 60_000 }, () => {
       await supervisor.stop();
     }
   });
+
+  it('an update that passes validation but fails to start (onStart throws) is rejected, and the version that ran before runs again', async () => {
+    const { supervisor, lines } = await newSupervisor();
+    try {
+      const a = { id: 'a', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } };
+      await supervisor.start(configs([a]));
+      const prices = async (from: number) => (await runTicks(supervisor, ticksOf(1, [10, 11, 12, 13], from * 1000))).map((s) => s.price);
+      expect(await prices(0)).toEqual([10, 11, 12, 13]);
+
+      const report = await supervisor.applyConfigs(configs([{ ...a, strategy_type: 'FailsToStart', parameters: {} }]));
+      expect(report).toEqual({ added: [], removed: [], changed: [], rejected: ['a'] });
+      const st = await strategyStatus(supervisor, 'a');
+      expect(st).toMatchObject({ state: 'running', type: 'EveryNth', rejected_updates: 1, rejected_update: { code: 'STRATEGY_START_FAILED' } });
+      expect(String((st['rejected_update'] as Record<string, unknown>)['error'])).toContain('cannot connect to my imaginary data vendor');
+      expect(lines.some((l) => l['msg'] === 'strategy configuration update rejected: the running version keeps running' && l['code'] === 'STRATEGY_START_FAILED')).toBe(true);
+      // The old version runs on (fresh: it was restarted), not quarantined.
+      expect(supervisor.strategyState('a')).toBe('running');
+      expect(await prices(10)).toEqual([10, 11, 12, 13]);
+      // The same row read again is not news.
+      expect(await supervisor.applyConfigs(configs([{ ...a, strategy_type: 'FailsToStart', parameters: {} }]))).toEqual({ added: [], removed: [], changed: [], rejected: [] });
+    } finally {
+      await supervisor.stop();
+    }
+  });
 });
