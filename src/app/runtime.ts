@@ -7,6 +7,7 @@ import { StatusServer, type Readiness } from '../status/status-server.js';
 import { StrategyRegistry } from '../strategies/registry.js';
 import { Supervisor, type StartReport } from '../supervision/supervisor.js';
 import { resolveWorkerEntry } from '../supervision/worker-entry.js';
+import { RunnerError, type ErrorCode } from '../errors.js';
 
 export interface Runtime {
   readonly registry: StrategyRegistry;
@@ -20,7 +21,12 @@ export interface Runtime {
 
 export interface RuntimeOptions {
   config: ServiceConfig;
-  configs: ParsedConfigs;
+  /**
+   * The strategy configurations, or how to load them: a loader runs after
+   * the status server is up, so /readyz can say what the start waits for (a
+   * database that does not answer) instead of refusing connections.
+   */
+  configs: ParsedConfigs | (() => Promise<ParsedConfigs>);
   /** what supervision decisions run on: `event` for replay (see SupervisorOptions.clock) */
   clock?: 'wall' | 'event';
   logger: Logger;
@@ -36,12 +42,12 @@ export interface RuntimeOptions {
 
 /**
  * The composition shared by every command that runs strategies: registry,
- * supervisor and threads, status server. Configuration entries that failed
- * validation are logged with what and where, and the rest start.
+ * supervisor and threads, status server (first, so that it answers while the
+ * rest starts). Configuration entries that failed validation are logged with
+ * what and where, and the rest start.
  */
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const { config, logger } = o;
-  for (const err of o.configs.errors) logger.error({ code: err.code, details: err.details }, err.message);
   const registry = await StrategyRegistry.create(config.strategyModules, config.baseDir);
   const supervisor = new Supervisor({
     registry,
@@ -62,13 +68,14 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const startedAt = Date.now();
   let status: StatusServer | undefined;
   let statusPort: number | undefined;
+  let configs: ParsedConfigs | undefined;
   try {
-    const report = await supervisor.start(o.configs.configs);
     const readiness = (): Readiness => {
-      const reasons: string[] = [];
-      if (supervisor.state !== 'running') reasons.push(`supervisor ${supervisor.state}`);
+      // The command's reasons first: what it waits for (a database, a broker) explains the rest.
+      const reasons: string[] = [...(o.notReadyReasons?.() ?? [])];
+      if (supervisor.state === 'created') reasons.push('strategies not started yet');
+      else if (supervisor.state !== 'running') reasons.push(`supervisor ${supervisor.state}`);
       for (const t of supervisor.threads) if (t.state !== 'ready') reasons.push(`strategy thread ${t.index} ${t.state}`);
-      reasons.push(...(o.notReadyReasons?.() ?? []));
       return { ready: reasons.length === 0, reasons, warnings: o.warnings?.() ?? [] };
     };
     const ready = (): boolean => readiness().ready;
@@ -82,7 +89,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
             uptime_s: Math.round((Date.now() - startedAt) / 1000),
             readiness: readiness(),
             ...(await supervisor.status()),
-            config_errors: o.configs.errors.map((e) => ({ code: e.code, error: e.message })),
+            config_errors: (configs?.errors ?? []).map((e) => ({ code: e.code, error: e.message })),
             ...(o.statusExtra?.() ?? {}),
           }),
           healthy: () => supervisor.state === 'running',
@@ -99,6 +106,11 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
       );
       statusPort = (await status.listen(config.status.port, config.status.host)).port;
     }
+    configs = typeof o.configs === 'function' ? await o.configs() : o.configs;
+    for (const err of configs.errors) logger.error({ code: err.code, details: err.details }, err.message);
+    const report = await supervisor.start(configs.configs);
+    const broken = installationFailure(report);
+    if (broken !== undefined) throw broken;
     return {
       registry,
       supervisor,
@@ -114,4 +126,20 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     await supervisor.stop(config.shutdown.deadlineMs);
     throw err;
   }
+}
+
+/** Codes with which a thread fails to start whatever strategy it holds: the build, not a strategy, is wrong. */
+const INSTALLATION_CODES: ReadonlySet<string> = new Set(['WORKER_PROTOCOL_MISMATCH', 'WORKER_ENTRY_MISSING']);
+
+/**
+ * A start where nothing runs and every strategy was refused because its
+ * thread could not start (a half-updated build): an error of the whole
+ * installation (exit 78 through its code), not a strategy to skip. One
+ * strategy's own failure never ends the service.
+ */
+export function installationFailure(report: StartReport): RunnerError | undefined {
+  if (report.running.length > 0 || report.rejected.length === 0) return undefined;
+  if (!report.rejected.every((r) => INSTALLATION_CODES.has(r.error.code))) return undefined;
+  const first = report.rejected[0]!.error;
+  return new RunnerError(first.code as ErrorCode, `no strategy can run: ${first.message}`, { details: { ...first.details, strategies: report.rejected.map((r) => r.strategyId) } });
 }

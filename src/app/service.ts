@@ -109,22 +109,26 @@ export class Service {
 
   async #start(): Promise<void> {
     const c = this.#c;
-    this.#source = await this.#configSource();
-    const configs = await this.#initialConfigs(this.#source);
-    this.#waitingFor = undefined;
-    this.#checkpoint();
-    this.#log.info({ source: this.#source.name, configs: configs.configs.length, invalid: configs.errors.length }, 'strategy configurations loaded');
-
+    const source = await this.#configSource();
+    this.#source = source;
     this.#sink = new KafkaSignalSink(c.kafka, this.#log);
     const sink = this.#sink;
     this.#input = new KafkaInput({ config: c.kafka, logger: this.#log, deadLetter: (d) => sink.deadLetter(d) });
     const input = this.#input;
-    const brokers = new Set(configs.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
 
     let pipeline: Pipeline | undefined;
+    let configs: ParsedConfigs | undefined;
+    // The status server comes up first: while PostgreSQL does not answer, /readyz says so.
     this.#runtime = await startRuntime({
       config: c,
-      configs,
+      configs: async () => {
+        const loaded = await this.#initialConfigs(source);
+        this.#waitingFor = undefined;
+        this.#checkpoint();
+        this.#log.info({ source: source.name, configs: loaded.configs.length, invalid: loaded.errors.length }, 'strategy configurations loaded');
+        configs = loaded;
+        return loaded;
+      },
       logger: this.#log,
       statusExtra: () => ({ consumer: input.status(), producer: sink.status(), pipeline: pipeline?.counters ?? null, service_state: this.#state }),
       notReadyReasons: () => this.#notReadyReasons(input, sink),
@@ -136,6 +140,7 @@ export class Service {
       },
     });
     this.#checkpoint();
+    const brokers = new Set(configs!.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
     // The threads and the status server are up: /readyz says "not ready" while the broker is away.
     await this.#untilKafka(async () => {
       await sink.connect();

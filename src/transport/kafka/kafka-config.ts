@@ -44,6 +44,10 @@ export const KafkaConfigSchema = z
          * emitted again). 0 = start cold.
          */
         warmupMessages: z.number().int().min(0).default(10_000),
+        /** removed: the warm-up is part of the stream (docs/kafka.md) */
+        warmupTimeoutMs: z
+          .never({ error: 'kafka.consumer.warmupTimeoutMs was removed: the warm-up is now part of the stream, with no deadline of its own (/readyz says which partitions are still warming up); delete the key' })
+          .optional(),
       })
       .strict()
       .prefault({}),

@@ -109,6 +109,7 @@ export class KafkaInput {
   async checkTopics(topics: readonly string[], create: KafkaConfig['createTopics']): Promise<void> {
     const admin = await this.#adminClient();
     const existing = new Set(await admin.listTopics());
+    this.#brokerAnswered();
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
     if (missing.length === 0) return;
     if (create.enabled) {
@@ -219,6 +220,8 @@ export class KafkaInput {
       if (c !== undefined && c >= 0) this.#offsets.floor(tp.topic, tp.partition, c);
       const plan = planAssignment(pos.next, pos.warmUntil, c, warmupMessages);
       pos.warmUntil = plan.warmUntil;
+      // The log reaches at least the committed offset: the partition counts as warming up from now, not from its first fetch.
+      pos.high = Math.max(pos.high, plan.warmUntil);
       // Fetching resumes at the plan's start; anything below it that the client still hands over is skipped.
       if (plan.start !== undefined) pos.next = plan.start;
       // No offset: the group's committed one, else the reset policy (earliest).
@@ -247,7 +250,10 @@ export class KafkaInput {
     for (let attempt = 1, delay = 250; ; attempt++, delay = Math.min(5000, delay * 2)) {
       try {
         const list = await this.#ticks!.committed(parts, 10_000);
-        this.#lastBrokerOk = Date.now();
+        // A partition the broker answered with an error comes back without its partition number: not "no commit".
+        const failed = list.filter((c) => typeof c.partition !== 'number');
+        if (failed.length > 0) throw new Error(`${failed.length} of ${parts.length} partitions answered with an error`);
+        this.#brokerAnswered();
         // The client reports "no commit" and a commit at 0 alike, as null: both mean "start at the beginning, nothing to warm up".
         return new Map(list.filter((c) => c.offset !== null).map((c) => [c.partition, Number(c.offset)]));
       } catch (err) {
@@ -300,9 +306,13 @@ export class KafkaInput {
     return out;
   }
 
-  /** False once the broker has not answered for 15 s (a metadata request every 5 s, committed-offset reads). */
+  /** False once the broker has not answered for 15 s (fetched batches, admin requests: a metadata request every 5 s, committed-offset reads). */
   brokerReachable(now = Date.now()): boolean {
     return now - this.#lastBrokerOk < 15_000;
+  }
+
+  #brokerAnswered(now = Date.now()): void {
+    this.#lastBrokerOk = now;
   }
 
   assignment(): { topic: string; partition: number }[] {
@@ -323,6 +333,7 @@ export class KafkaInput {
     try {
       const part = this.#partitions.get(batch.topic, batch.partition);
       part.lastBatchAt = Date.now();
+      this.#brokerAnswered(part.lastBatchAt);
       part.high = Math.max(part.high, Number(batch.highWatermark));
       const last = batch.messages.at(-1);
       if (last === undefined) return;
@@ -368,6 +379,7 @@ export class KafkaInput {
     try {
       const part = this.#partitions.get(batch.topic, batch.partition);
       part.lastBatchAt = Date.now();
+      this.#brokerAnswered(part.lastBatchAt);
       part.high = Math.max(part.high, Number(batch.highWatermark));
       const dead: Promise<void>[] = [];
       const fills: Fill[] = [];
@@ -418,7 +430,9 @@ export class KafkaInput {
     const t0 = Date.now();
     for (let attempt = 0, delay = 250; ; attempt++, delay = Math.min(2000, delay * 2)) {
       try {
-        return await fn();
+        const r = await fn();
+        this.#brokerAnswered();
+        return r;
       } catch (err) {
         // Every error is retried until the deadline, a missing topic too: the topics were checked just
         // before, and a topic that was just created is unknown to a broker for a moment. The last error
@@ -450,7 +464,7 @@ export class KafkaInput {
           if (p !== undefined) p.high = Math.max(p.high, Number(e.high));
         }
       }
-      this.#lastBrokerOk = Date.now();
+      this.#brokerAnswered();
     } catch (err) {
       this.#log.warn({ err: (err as Error).message, since_ms: Date.now() - this.#lastBrokerOk }, 'broker does not answer (high watermark refresh failed)');
     }

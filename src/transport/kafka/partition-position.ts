@@ -13,7 +13,7 @@
 export interface PartitionPosition {
   readonly topic: string;
   readonly partition: number;
-  /** the next offset to hand to the pipeline; undefined until the first batch */
+  /** the next offset to hand to the pipeline: set on assignment (the plan's start) or by the first batch; undefined before */
   next: number | undefined;
   /**
    * offsets below this are warm-up: the strategies see them to rebuild their

@@ -1,4 +1,5 @@
 import { mkdtempSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -15,6 +16,18 @@ function serviceOf(input: ServiceConfigInput): { service: Service; lines: Record
     await service.stop();
   });
   return { service, lines };
+}
+
+/** A loopback port nobody listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
 }
 
 const readyz = (s: Service): Promise<number> =>
@@ -36,10 +49,15 @@ describe('outages', { timeout: 120_000 }, () => {
     const t = await testTopics();
     const { proxy, url } = await proxiedDatabase([{ id: 'a', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]);
     await proxy.cut();
-    const { service, lines } = serviceOf(serviceConfigInput(t, url));
+    const port = await freePort();
+    const { service, lines } = serviceOf(serviceConfigInput(t, url, { status: { port } }));
     const starting = service.start();
     await eventually('retries logged', () => lines.filter((l) => String(l['msg']).startsWith('PostgreSQL unreachable')).length, (n) => n >= 2, 15_000);
     expect(service.state).toBe('starting');
+    // The status endpoint is up meanwhile and says what the start waits for.
+    const why = (await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()) as { status: string; reasons: string[] };
+    expect(why.status).toBe('not ready');
+    expect(why.reasons[0]).toMatch(/^PostgreSQL unreachable since \d{4}-.*Z: strategy configurations cannot be read \(\d+ attempts; last: /);
     await proxy.open();
     await starting;
     expect(service.runtime!.report.running).toEqual(['a']);
