@@ -1,10 +1,11 @@
 import type { Logger } from 'pino';
 import type { Sql } from 'postgres';
 import type { ServiceConfig } from '../config/service-config.js';
-import { RunnerError, asRunnerError, exitCodeFor } from '../errors.js';
+import { RunnerError, exitCodeFor } from '../errors.js';
 import { FileConfigSource } from '../io/file-config-source.js';
 import type { ConfigSource } from '../io/interfaces.js';
 import { Pipeline } from '../pipeline/pipeline.js';
+import { kafkaError } from '../transport/kafka/client.js';
 import { KafkaInput } from '../transport/kafka/kafka-input.js';
 import { signalTopic } from '../transport/kafka/kafka-config.js';
 import { KafkaSignalSink } from '../transport/kafka/kafka-signal-sink.js';
@@ -213,7 +214,8 @@ export class Service {
         this.#waitingFor = undefined;
         return;
       } catch (err) {
-        if (!asRunnerError(err, 'KAFKA_UNAVAILABLE', 'connecting to Kafka').retryable) throw err;
+        const e = kafkaError(err, 'connecting to Kafka');
+        if (!e.retryable) throw e;
         this.#waitingFor = `Kafka broker unreachable at start since ${since} (${attempt} attempts; last: ${(err as Error).message})`;
         if (this.#stopRequested) throw new RunnerError('KAFKA_UNAVAILABLE', `broker unreachable and the service is stopping: ${(err as Error).message}`, { cause: err });
         this.#log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message, brokers: this.#c.kafka.brokers }, 'Kafka unreachable; retrying');

@@ -80,10 +80,8 @@ export function createMetrics(src: MetricSources): Registry {
   gauge('strategy_config_update_rejected', '1 while the latest configuration update of a strategy is refused', ['strategy'], (g) => {
     for (const s of strategies()) g.set({ strategy: String(s['id']) }, s['rejected_update'] === null || s['rejected_update'] === undefined ? 0 : 1);
   });
-  // Each thread's record counts its unexpected ends (it is replaced each time): a count that only grows.
-  counter('thread_failures_total', 'Strategy threads that ended unexpectedly (each was replaced)', [], (c) =>
-    c.inc(snapshot?.threads.reduce((n, t) => n + t.restarts, 0) ?? 0),
-  );
+  // The supervisor's records count every thread's unexpected ends, retired threads included: a count that only grows.
+  counter('thread_failures_total', 'Strategy threads that ended unexpectedly (each was replaced)', [], (c) => c.inc(snapshot?.totals['thread_failures'] ?? 0));
   counter('bad_records_total', 'Input records sent to the dead-letter topic', ['kind'], (c) => {
     const k = src.consumer?.();
     if (k === undefined) return;

@@ -239,6 +239,8 @@ export class Supervisor {
   #watchdogMs = 1000;
   /** when the watchdog last ran */
   #watchdogAt = 0;
+  /** the last watchdog run was skipped as late (the next one judges, late or not) */
+  #watchdogSkipped = false;
   #stopping: Promise<void> | undefined;
   #rounds = 0;
   #ticks = 0;
@@ -824,7 +826,14 @@ export class Supervisor {
     // Late: this (the main) thread was held up itself (a GC pause, a busy
     // machine). What the threads said meanwhile still waits in their ports,
     // behind this timer: judge them at the next run, once it has been read.
-    if (sinceLast > 2 * this.#watchdogMs) return;
+    // Once only: under a main thread that is late every time, a hung thread
+    // must still be judged.
+    const late = sinceLast > 2 * this.#watchdogMs;
+    if (late && !this.#watchdogSkipped) {
+      this.#watchdogSkipped = true;
+      return;
+    }
+    this.#watchdogSkipped = false;
     for (const host of this.#hosts) {
       if (host === undefined || host.state !== 'ready') continue;
       const silent = host.silentForMs(now);
@@ -1330,6 +1339,8 @@ export class Supervisor {
         dropped_ticks: this.#droppedTicks,
         conflated_ticks: this.#conflatedTicks,
         behind_episodes: this.#behindEpisodes,
+        /** threads that ended unexpectedly (each replaced), retired threads included: only grows */
+        thread_failures: [...this.#threadRecords.values()].reduce((n, r) => n + r.restarts, 0),
         rejected_updates: this.#rejectedUpdates,
         fills_applied: this.#fills.applied,
         fills_duplicate: this.#fills.duplicate,

@@ -264,12 +264,11 @@ export class KafkaInput {
     }
   }
 
-  /** Ready once portfolios are rebuilt, the ticks consumer holds an assignment, its warm-up is done and the broker answers. */
-  ready(): boolean {
-    return this.readiness().ready;
-  }
-
-  /** Ready or not, and why not, in words an operator can act on. */
+  /**
+   * Ready (portfolios rebuilt, the ticks consumer holds an assignment, its
+   * warm-up is done, the broker answers) or not, and why not, in words an
+   * operator can act on.
+   */
   readiness(now = Date.now()): InputReadiness {
     const reasons: string[] = [];
     if (this.#state === 'created') reasons.push('Kafka input not started');
@@ -347,8 +346,10 @@ export class KafkaInput {
       const warm: Tick[] = [];
       const ticks: Tick[] = [];
       const dead: Promise<void>[] = [];
+      // The common case, a live batch at or past the position: no offset to compare per message.
+      const allLive = Number(batch.messages[0]!.offset) >= Math.max(from ?? 0, warmUntil);
       for (const m of batch.messages) {
-        const o = Number(m.offset);
+        const o = allLive ? Infinity : Number(m.offset);
         if (from !== undefined && o < from) {
           this.counters.redeliveredTicks++;
           continue;
