@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'WORKER_HUNG', // a thread gave no sign of life within the hang timeout and was terminated
   'WORKER_ENTRY_MISSING', // compiled worker entry not found (build not run)
   'SUPERVISOR_STATE', // a lifecycle method was called in a state that forbids it
+  'INVALID_TRANSITION', // a component's state machine was asked for a transition its table does not allow (a bug)
   'INPUT_UNREADABLE', // a ticks/fills file could not be opened
   'OUTPUT_UNWRITABLE', // the signal output could not be written
   'SIGNAL_DELIVERY_FAILED', // the broker did not acknowledge signals (non-retriable error)
