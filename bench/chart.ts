@@ -1,5 +1,6 @@
 /**
- * Charts (SVG, written by hand: no dependencies) from the benchmark result
+ * Charts (Vega-Lite specifications, drawn to SVG by Vega without a browser:
+ * bench/lib/charts/vega.ts) from the benchmark result
  * files in bench/results/ to docs/img/ (full mode; quick mode writes to
  * bench/results/tmp/img-quick/, git-ignored). A result file that is not
  * there is skipped with a message, so the script can be re-run as results arrive.
@@ -13,13 +14,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { barChart, GREY, lineChart, PALETTE, type BarGroup, type BarSeries } from './lib/svg.js';
+import type { TopLevelSpec } from 'vega-lite';
+import { barChart, compact, GREY, lineChart, PALETTE, toSvg, type BarGroup, type BarSeries } from './lib/charts/vega.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = join(HERE, '..', '..');
 
 type Row = Record<string, unknown>;
-interface ResultFile {
+export type Charts = Record<string, TopLevelSpec>;
+export interface ResultFile {
   benchmark: string;
   mode?: string;
   at?: string;
@@ -40,7 +43,7 @@ function caption(doc: ResultFile, extra = ''): string {
   return `Machine: ${parts.join(' · ')}`;
 }
 
-function load(dir: string, name: string): ResultFile | undefined {
+export function load(dir: string, name: string): ResultFile | undefined {
   const file = join(dir, name);
   if (!existsSync(file)) {
     process.stdout.write(`skip: ${file} not found (run its benchmark, then this script again)\n`);
@@ -60,8 +63,8 @@ const POOLS: { key: string; label: string; pool: unknown }[] = [
   { key: 'ps', label: 'one thread per strategy', pool: 'per-strategy' },
 ];
 
-export function dispatchCharts(doc: ResultFile): Record<string, string> {
-  const out: Record<string, string> = {};
+export function dispatchCharts(doc: ResultFile): Charts {
+  const out: Charts = {};
   const rows = doc.results;
   const s = doc.settings;
   for (const kind of ['trivial', 'builtin']) {
@@ -101,8 +104,8 @@ export function dispatchCharts(doc: ResultFile): Record<string, string> {
 
 // ------------------------------------------------------------------ memory
 
-export function memoryCharts(doc: ResultFile): Record<string, string> {
-  const out: Record<string, string> = {};
+export function memoryCharts(doc: ResultFile): Charts {
+  const out: Charts = {};
   const rows = doc.results;
   const cases = rows.filter((r) => r['measure'] === 'runtime' && r['error'] === undefined);
   const bare = rows.find((r) => r['measure'] === 'bare-threads');
@@ -132,7 +135,8 @@ export function memoryCharts(doc: ResultFile): Record<string, string> {
       log: false,
       labels: true,
       format: (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1)),
-      width: Math.max(900, 110 * groups.length),
+      width: Math.max(800, 100 * groups.length),
+      yFormat: ',~g',
       caption: caption(doc, `after ${thousands(num(doc.settings['warm_ticks']) ?? 0)} warm-up ticks`),
     });
     const pgroups: BarGroup[] = cases.map((r) => ({
@@ -153,7 +157,8 @@ export function memoryCharts(doc: ResultFile): Record<string, string> {
       log: 'auto',
       labels: true,
       format: (v) => v.toFixed(0),
-      width: Math.max(900, 110 * pgroups.length),
+      width: Math.max(800, 100 * pgroups.length),
+      yFormat: ',~g',
       caption: caption(doc, `after ${thousands(num(doc.settings['warm_ticks']) ?? 0)} warm-up ticks`),
     });
   }
@@ -198,7 +203,7 @@ export function memoryCharts(doc: ResultFile): Record<string, string> {
 
 // ------------------------------------------------------------------ end to end
 
-export function e2eCharts(doc: ResultFile): Record<string, string> {
+export function e2eCharts(doc: ResultFile): Charts {
   const rows = doc.results;
   const base = num(rows.find((r) => r['measure'] === 'consume-only')?.['ticks_per_s']);
   const others = rows.filter((r) => r['measure'] !== 'consume-only' && num(r['ticks_per_s']) !== undefined);
@@ -232,7 +237,7 @@ export function e2eCharts(doc: ResultFile): Record<string, string> {
 
 const PCT = /^(p50|p90|p99|p999|p99_9|max)(_(us|ms))?$/;
 
-export function latencyCharts(doc: ResultFile, file = 'latency.svg'): Record<string, string> {
+export function latencyCharts(doc: ResultFile, file = 'latency.svg'): Charts {
   const hasPct = (o: Row): boolean => Object.keys(o).some((k) => PCT.test(k) && num(o[k]) !== undefined);
   // Rows carry percentiles at the top level, or one object per measured path (in_service, produced_to_acked, ...).
   let entries: { row: Row; pct: Row; path: string }[] = [];
@@ -273,8 +278,9 @@ export function latencyCharts(doc: ResultFile, file = 'latency.svg'): Record<str
       ...(ms === undefined ? {} : { refLines: [{ value: 1 * ms, label: 'target: in-service p99 ≤ 1 ms', color: '#c00' }, { value: 10 * ms, label: 'target: produced → acked p99 < 10 ms at 20k/s', color: '#7a0177' }] }),
       log: 'auto',
       labels: true,
-      width: Math.max(900, 130 * groups.length),
-      format: (v) => (v >= 100 ? thousands(Math.round(v)) : String(Number(v.toPrecision(3)))),
+      width: Math.max(800, 150 * groups.length),
+      yFormat: ',~g',
+      format: (v) => (v >= 10_000 ? compact(v) : v >= 100 ? thousands(Math.round(v)) : String(Number(v.toPrecision(3)))),
       caption: caption(doc),
     }),
   };
@@ -296,7 +302,7 @@ async function main(): Promise<void> {
   // Only full-mode results make the documentation's charts; a quick run's go beside its (git-ignored) scratch files.
   const outDir = values.out ?? (mode === 'full' ? join(ROOT, 'docs', 'img') : join(ROOT, 'bench', 'results', 'tmp', `img-${mode}`));
   mkdirSync(outDir, { recursive: true });
-  const charts: [string, (d: ResultFile) => Record<string, string>][] = [
+  const charts: [string, (d: ResultFile) => Charts][] = [
     [`dispatch-${mode}.json`, dispatchCharts],
     [`memory-${mode}.json`, memoryCharts],
     [`e2e-${mode}.json`, e2eCharts],
@@ -307,9 +313,9 @@ async function main(): Promise<void> {
   for (const [file, make] of charts) {
     const doc = load(dir, file);
     if (doc === undefined) continue;
-    for (const [name, svg] of Object.entries(make(doc))) {
+    for (const [name, spec] of Object.entries(make(doc))) {
       const path = join(outDir, name);
-      writeFileSync(path, svg);
+      writeFileSync(path, await toSvg(spec));
       written++;
       const rel = relative(process.cwd(), path);
       process.stdout.write(`wrote ${rel.startsWith('..') ? path : rel} (from ${file})\n`);
@@ -318,4 +324,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${written} chart${written === 1 ? '' : 's'} in ${outDir}\n`);
 }
 
-await main();
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) await main();
