@@ -166,14 +166,18 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
   const fmt = o.format ?? compact;
   const used = o.series.filter((s) => o.groups.some((g) => g.values[s.key] !== undefined));
   const groupName = (g: BarGroup): string => (g.sublabel === undefined ? g.label : `${g.label}\n${g.sublabel}`);
-  const bars = o.groups.flatMap((g) => used.filter((s) => g.values[s.key] !== undefined).map((s) => ({ group: groupName(g), series: s.label, value: g.values[s.key]!, text: fmt(g.values[s.key]!) })));
-  const markers = o.groups.flatMap((g) => used.filter((s) => g.markers?.[s.key] !== undefined).map((s) => ({ group: groupName(g), series: s.label, value: g.markers![s.key]!, kind: o.markerLabel ?? 'marker' })));
+  // desc: what a screen reader says of the bar (the SVG's aria-label), on one line.
+  const desc = (g: BarGroup, what: string, v: number): string => `${g.label}${g.sublabel === undefined ? '' : ` (${g.sublabel})`} · ${what}: ${fmt(v)}`;
+  const bars = o.groups.flatMap((g) => used.filter((s) => g.values[s.key] !== undefined).map((s) => ({ group: groupName(g), series: s.label, value: g.values[s.key]!, text: fmt(g.values[s.key]!), desc: desc(g, s.label, g.values[s.key]!) })));
+  const markers = o.groups.flatMap((g) =>
+    used.filter((s) => g.markers?.[s.key] !== undefined).map((s) => ({ group: groupName(g), series: s.label, value: g.markers![s.key]!, kind: o.markerLabel ?? 'marker', desc: desc(g, `${s.label} · ${o.markerLabel ?? 'marker'}`, g.markers![s.key]!) })),
+  );
   const refs = o.refLines ?? [];
   const log = wantsLog([...bars, ...markers, ...refs].map((r) => r.value), o.log ?? 'auto');
   const width = o.width ?? 800;
   // Band widths as Vega-Lite lays them out (paddingInner of x and xOffset below), for the markers and the labels.
   const barWidth = ((width / Math.max(1, o.groups.length)) * 0.84) / Math.max(1, used.length);
-  const x = { field: 'group', type: 'nominal', sort: o.groups.map(groupName), scale: { paddingInner: 0.16, paddingOuter: 0.08 }, axis: { title: o.xLabel, labelAngle: 0, labelExpr: "split(datum.label, '\\n')", labelFontSize: 12, labelPadding: 6, titlePadding: 10, ticks: false } };
+  const x = { field: 'group', type: 'nominal', sort: o.groups.map(groupName), scale: { paddingInner: 0.16, paddingOuter: 0.08 }, axis: { title: o.xLabel, description: `X-axis: ${o.xLabel}`, labelAngle: 0, labelExpr: "split(datum.label, '\\n')", labelFontSize: 12, labelPadding: 6, titlePadding: 10, ticks: false } };
   const xOffset = { field: 'series', type: 'nominal', scale: { domain: used.map((s) => s.label), paddingInner: 0.06 } };
   const y = yEncoding(o, 'value', [...bars, ...markers, ...refs].map((r) => r.value), log);
   const strokes = [...(markers.length > 0 ? [{ label: o.markerLabel ?? 'marker', color: '#111' }] : []), ...refs.map((r) => ({ label: r.label, color: r.color ?? '#c00' }))];
@@ -182,15 +186,15 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
     {
       data: { values: bars },
       mark: { type: 'bar' },
-      encoding: { x, xOffset, y, color: { field: 'series', type: 'nominal', scale: { domain: used.map((s) => s.label), range: used.map((s) => s.color) }, legend: { symbolType: 'square' } }, tooltip: [{ field: 'series' }, { field: 'text', title: 'value' }] },
+      encoding: { x, xOffset, y, color: { field: 'series', type: 'nominal', scale: { domain: used.map((s) => s.label), range: used.map((s) => s.color) }, legend: { symbolType: 'square' } }, description: { field: 'desc' } },
     },
   ];
   if (o.labels === true && barWidth >= 18) {
-    layers.push({ data: { values: bars }, mark: { type: 'text', baseline: 'bottom', dy: -3, fontSize: barWidth < 30 ? 8 : 9, color: '#333' }, encoding: { x, xOffset, y, text: { field: 'text' } } });
+    layers.push({ data: { values: bars }, mark: { type: 'text', aria: false, baseline: 'bottom', dy: -3, fontSize: barWidth < 30 ? 8 : 9, color: '#333' }, encoding: { x, xOffset, y, text: { field: 'text' } } });
   }
   if (markers.length > 0) {
     // A tick as wide as the bar; outlined by the stroke channel so that it shares the lines' legend.
-    layers.push({ data: { values: markers }, mark: { type: 'tick', orient: 'horizontal', size: Math.max(2, barWidth - 2), thickness: 0.5, strokeWidth: 2.5, fill: '#111', opacity: 1 }, encoding: { x, xOffset, y, stroke: stroke('kind') } });
+    layers.push({ data: { values: markers }, mark: { type: 'tick', orient: 'horizontal', size: Math.max(2, barWidth - 2), thickness: 0.5, strokeWidth: 2.5, fill: '#111', opacity: 1 }, encoding: { x, xOffset, y, stroke: stroke('kind'), description: { field: 'desc' } } });
   }
   if (refs.length > 0) {
     layers.push({ data: { values: refs.map((r) => ({ value: r.value, ref: r.label })) }, mark: { type: 'rule', strokeWidth: 1.5, strokeDash: DASH }, encoding: { y, stroke: stroke('ref') } });
