@@ -149,17 +149,14 @@ function yEncoding(f: Frame, field: string, values: readonly number[], log: bool
 }
 
 /**
- * The reference lines as dashed rules, named in a legend of their own
- * (the stroke channel: markers, when given, share it as solid lines).
+ * The stroke channel of the bar chart: the reference lines (dashed rules) and
+ * the markers (solid ticks) named in one legend of their own, each drawn as it
+ * is in the chart.
  */
-function strokeScale(items: { label: string; color: string }[]): Layer {
-  return { domain: items.map((i) => i.label), range: items.map((i) => i.color) };
-}
-
-function strokeLegend(solid: string[]): Layer {
-  // A line for each entry, dashed like the rules it names except for the solid ones (markers).
-  const test = solid.map((s) => `datum.label === ${JSON.stringify(s)}`).join(' || ') || 'false';
-  return { symbolType: 'stroke', symbolStrokeWidth: 2, encode: { symbols: { update: { strokeDash: { signal: `${test} ? [] : [${DASH.join(',')}]` }, strokeWidth: { signal: `${test} ? 3 : 2` } } } } };
+function strokeChannel(field: string, items: { label: string; color: string; solid: boolean }[]): Layer {
+  const solid = items.filter((i) => i.solid).map((i) => `datum.label === ${JSON.stringify(i.label)}`).join(' || ') || 'false';
+  const legend = { symbolType: 'stroke', encode: { symbols: { update: { strokeDash: { signal: `${solid} ? [] : [${DASH.join(',')}]` }, strokeWidth: { signal: `${solid} ? 3 : 2` } } } } };
+  return { field, type: 'nominal', scale: { domain: items.map((i) => i.label), range: items.map((i) => i.color) }, legend };
 }
 
 export function barChart(o: BarChartOptions): TopLevelSpec {
@@ -180,8 +177,8 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
   const x = { field: 'group', type: 'nominal', sort: o.groups.map(groupName), scale: { paddingInner: 0.16, paddingOuter: 0.08 }, axis: { title: o.xLabel, description: `X-axis: ${o.xLabel}`, labelAngle: 0, labelExpr: "split(datum.label, '\\n')", labelFontSize: 12, labelPadding: 6, titlePadding: 10, ticks: false } };
   const xOffset = { field: 'series', type: 'nominal', scale: { domain: used.map((s) => s.label), paddingInner: 0.06 } };
   const y = yEncoding(o, 'value', [...bars, ...markers, ...refs].map((r) => r.value), log);
-  const strokes = [...(markers.length > 0 ? [{ label: o.markerLabel ?? 'marker', color: '#111' }] : []), ...refs.map((r) => ({ label: r.label, color: r.color ?? '#c00' }))];
-  const stroke = (field: string): Layer => ({ field, type: 'nominal', scale: strokeScale(strokes), legend: strokeLegend(markers.length > 0 ? [o.markerLabel ?? 'marker'] : []) });
+  const strokes = [...(markers.length > 0 ? [{ label: o.markerLabel ?? 'marker', color: '#111', solid: true }] : []), ...refs.map((r) => ({ label: r.label, color: r.color ?? '#c00', solid: false }))];
+  const stroke = (field: string): Layer => strokeChannel(field, strokes);
   const layers: Layer[] = [
     {
       data: { values: bars },
@@ -193,7 +190,7 @@ export function barChart(o: BarChartOptions): TopLevelSpec {
     layers.push({ data: { values: bars }, mark: { type: 'text', aria: false, baseline: 'bottom', dy: -3, fontSize: barWidth < 30 ? 8 : 9, color: '#333' }, encoding: { x, xOffset, y, text: { field: 'text' } } });
   }
   if (markers.length > 0) {
-    // A tick as wide as the bar; outlined by the stroke channel so that it shares the lines' legend.
+    // A tick as wide as the bar, outlined through the stroke channel so that it shares the reference lines' legend.
     layers.push({ data: { values: markers }, mark: { type: 'tick', orient: 'horizontal', size: Math.max(2, barWidth - 2), thickness: 0.5, strokeWidth: 2.5, fill: '#111', opacity: 1 }, encoding: { x, xOffset, y, stroke: stroke('kind'), description: { field: 'desc' } } });
   }
   if (refs.length > 0) {

@@ -3,44 +3,31 @@ import { dispatchCharts, latencyCharts, memoryCharts, type ResultFile } from '..
 import { compact, toSvg, wantsLog } from '../../../bench/lib/charts/vega.js';
 
 const machine = { node: 'v20.0.0-fixture', cores: 2, cpu: 'fixture cpu', memory_gib: 4 };
+const result = (benchmark: string, settings: ResultFile['settings'], results: ResultFile['results'], at?: string): ResultFile => ({ benchmark, mode: 'full', machine, settings, results, ...(at === undefined ? {} : { at }) });
 
-const dispatch: ResultFile = {
-  benchmark: 'dispatch',
-  mode: 'full',
-  at: '2026-01-02T03:04:05.000Z',
-  machine,
-  settings: { ticks: 5000, runs: 2, instruments: 100, instruments_per_strategy: 10 },
-  results: [
+const dispatch = result(
+  'dispatch',
+  { ticks: 5000, runs: 2, instruments: 100, instruments_per_strategy: 10 },
+  [
     { kind: 'trivial', strategies: 10, fanout: 1, measure: 'limit', pool: 'none', ticks_per_s: 3_000_000 },
     { kind: 'trivial', strategies: 10, fanout: 1, measure: 'runtime', pool: 2, ticks_per_s: 1_200_000 },
     { kind: 'trivial', strategies: 10, fanout: 1, measure: 'transport', pool: 2, ticks_per_s: 1_600_000 },
     { kind: 'trivial', strategies: 100, fanout: 10, measure: 'runtime', pool: 'per-strategy', ticks_per_s: 400_000 },
   ],
-};
+  '2026-01-02T03:04:05.000Z',
+);
 
-const memory: ResultFile = {
-  benchmark: 'memory',
-  mode: 'full',
-  machine,
-  settings: { warm_ticks: 500 },
-  results: [
-    {
-      measure: 'soak', kind: 'trivial', strategies: 5, pool: 2, rate: 100, seconds: 4, warmup_seconds: 2, kept_up: false, max_lag_ms_after_warmup: 7,
-      samples: [0, 1, 2, 3, 4].map((t) => ({ t, rss_mib: 90 + t, heap_used_mib: 10, thread_heap_used_mib: 12, lag_ticks: 3 * t, queue_depth: t % 2 })),
-    },
-  ],
-};
+const memory = result('memory', { warm_ticks: 500 }, [
+  {
+    measure: 'soak', kind: 'trivial', strategies: 5, pool: 2, rate: 100, seconds: 4, warmup_seconds: 2, kept_up: false, max_lag_ms_after_warmup: 7,
+    samples: [0, 1, 2, 3, 4].map((t) => ({ t, rss_mib: 90 + t, heap_used_mib: 10, thread_heap_used_mib: 12, lag_ticks: 3 * t, queue_depth: t % 2 })),
+  },
+]);
 
-const latency: ResultFile = {
-  benchmark: 'latency',
-  mode: 'full',
-  machine,
-  settings: { probe_every: 1 },
-  results: [
-    { offered_rate: 1000, kept_up: true, in_service: { p50_ms: 0.2, p99_ms: 3 }, produced_to_acked: { p50_ms: 4, p99_ms: 30 } },
-    { offered_rate: 9000, kept_up: false, in_service: { p50_ms: 50, p99_ms: 900 }, produced_to_acked: { p50_ms: 80, p99_ms: 2000 } },
-  ],
-};
+const latency = result('latency', { probe_every: 1 }, [
+  { offered_rate: 1000, kept_up: true, in_service: { p50_ms: 0.2, p99_ms: 3 }, produced_to_acked: { p50_ms: 4, p99_ms: 30 } },
+  { offered_rate: 9000, kept_up: false, in_service: { p50_ms: 50, p99_ms: 900 }, produced_to_acked: { p50_ms: 80, p99_ms: 2000 } },
+]);
 
 /** The strings of every `<text>` in the SVG, its `<tspan>` lines joined by a space. */
 function texts(svg: string): string[] {
