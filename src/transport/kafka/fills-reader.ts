@@ -24,11 +24,11 @@ export class FillsReader {
   #consumer: KafkaJS.Consumer | undefined;
   #caughtUp = false;
 
-  constructor(ctx: InputContext, kafka: KafkaJS.Kafka, admin: TopicAdmin, intake: BatchIntake) {
+  constructor(ctx: InputContext, kafka: KafkaJS.Kafka, admin: TopicAdmin) {
     this.#ctx = ctx;
     this.#kafka = kafka;
     this.#admin = admin;
-    this.#intake = intake;
+    this.#intake = new BatchIntake(ctx);
   }
 
   /** Read to the end as it was at start (or fillsCatchUpTimeoutMs passed: portfolios as rebuilt so far). */

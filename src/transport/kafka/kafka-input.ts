@@ -4,7 +4,6 @@ import { RunnerError } from '../../errors.js';
 import { EventQueue } from '../../io/event-queue.js';
 import type { InputEvent } from '../../io/interfaces.js';
 import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
-import { BatchIntake } from './batch-intake.js';
 import { BrokerContact } from './broker-contact.js';
 import { createKafka } from './client.js';
 import { CommitScheduler } from './commit-scheduler.js';
@@ -90,10 +89,9 @@ export class KafkaInput {
       deadLetter: o.deadLetter,
       stopped: this.#stop.signal,
     };
-    const intake = new BatchIntake(ctx);
     this.#admin = new TopicAdmin(kafka);
-    this.#fills = new FillsReader(ctx, kafka, this.#admin, intake);
-    this.#ticks = new TicksReader(ctx, kafka, intake);
+    this.#fills = new FillsReader(ctx, kafka, this.#admin);
+    this.#ticks = new TicksReader(ctx, kafka);
     this.#commits = new CommitScheduler(this.#positions, this.counters, this.#log, () => (this.#ticks.started ? (list) => this.#ticks.commitOffsets(list) : undefined));
   }
 

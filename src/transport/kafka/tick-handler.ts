@@ -20,9 +20,9 @@ export class TickHandler {
   readonly #ctx: InputContext;
   readonly #intake: BatchIntake;
 
-  constructor(ctx: InputContext, intake: BatchIntake) {
+  constructor(ctx: InputContext) {
     this.#ctx = ctx;
-    this.#intake = intake;
+    this.#intake = new BatchIntake(ctx);
   }
 
   async onBatch(batch: KafkaJS.Batch): Promise<void> {

@@ -1,5 +1,4 @@
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import type { BatchIntake } from './batch-intake.js';
 import { consumerOptions } from './consumer-options.js';
 import type { InputContext } from './input-context.js';
 import type { PartitionId } from './partition-key.js';
@@ -19,10 +18,10 @@ export class TicksReader {
   readonly #handler: TickHandler;
   #consumer: KafkaJS.Consumer | undefined;
 
-  constructor(ctx: InputContext, kafka: KafkaJS.Kafka, intake: BatchIntake) {
+  constructor(ctx: InputContext, kafka: KafkaJS.Kafka) {
     this.#ctx = ctx;
     this.#kafka = kafka;
-    this.#handler = new TickHandler(ctx, intake);
+    this.#handler = new TickHandler(ctx);
   }
 
   /** Created (by start()): offsets can be committed and the assignment read. */

@@ -61,15 +61,15 @@ export class TopicAdmin {
   }
 
   /**
-   * Create `topics`. With `tolerateRace`, a create that fails while every one
-   * of them exists by then (someone else created them meanwhile) resolves to
-   * false instead of throwing; true when this call created them.
+   * Create `topics`: true when this call created them all, false when one
+   * existed already (the client's answer). With `tolerateRace`, a create that
+   * fails while every one of them exists by then (someone else created them
+   * meanwhile, a timed-out request that went through) resolves to false too.
    */
   async createTopics(topics: readonly string[], spec: TopicSpec, o: { tolerateRace?: boolean; timeoutMs?: number } = {}): Promise<boolean> {
     const admin = await this.#client();
     try {
-      await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor })) });
-      return true;
+      return await admin.createTopics({ topics: topics.map((topic) => ({ topic, numPartitions: spec.partitions, replicationFactor: spec.replicationFactor })) });
     } catch (err) {
       if (o.tolerateRace !== true) throw err;
       const missing = await this.missingTopics(topics, o.timeoutMs ?? 5000).catch(() => topics);

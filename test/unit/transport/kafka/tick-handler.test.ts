@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TickBatch } from '../../../../src/io/interfaces.js';
-import { BatchIntake } from '../../../../src/transport/kafka/batch-intake.js';
 import { TickHandler } from '../../../../src/transport/kafka/tick-handler.js';
 import { batchOf, testContext, tickJson } from './helpers.js';
 
 function setup() {
   const ctx = testContext();
-  const handler = new TickHandler(ctx, new BatchIntake(ctx));
+  const handler = new TickHandler(ctx);
   return { ctx, handler };
 }
 
@@ -86,7 +85,7 @@ describe('TickHandler: one fetched batch of ticks', () => {
   it('a dead letter that is not acknowledged fails the input instead of throwing into the client', async () => {
     const { ctx } = setup();
     const failing = { ...ctx, deadLetter: async () => Promise.reject(new Error('broker gone')) };
-    const handler = new TickHandler(failing, new BatchIntake(failing));
+    const handler = new TickHandler(failing);
     await expect(handler.onBatch(batchOf('t', 0, 0, ['bad']))).resolves.toBeUndefined();
     const it = ctx.queue[Symbol.asyncIterator]();
     await expect(it.next()).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
