@@ -1,3 +1,5 @@
+import { partitionKey, type PartitionId } from './partition-key.js';
+
 /**
  * Where this process stands in one partition it reads, and the rule that
  * keeps a strategy from ever seeing a tick twice.
@@ -25,6 +27,14 @@ export interface PartitionPosition {
   high: number;
   /** Date.now() of the last batch fetched (0 = none yet) */
   lastBatchAt: number;
+  /**
+   * the next offset whose ticks (and all before) have their signals
+   * acknowledged: what may be committed (the group's committed offset at
+   * assignment, at least); undefined until then
+   */
+  delivered: number | undefined;
+  /** the offset last handed to a commit (or the group's at assignment); undefined when none, or after a failed commit */
+  committed: number | undefined;
 }
 
 /** Where to start reading a partition that was just assigned. */
@@ -62,26 +72,73 @@ export function planAssignment(next: number | undefined, currentWarmUntil: numbe
   return { start, warmUntil: c, action: 'rewarm', gap: start - next };
 }
 
-/** Per-partition positions of one input, keyed by topic and partition. */
+/** A topic-partition's next offset to read: what Kafka stores as committed (last processed + 1). */
+export interface TopicPartitionOffset extends PartitionId {
+  offset: string;
+}
+
+/**
+ * The one position map of an input: per topic and partition, what was
+ * dispatched (`next`), acknowledged (`delivered`) and committed. A tick batch
+ * marks its partition delivered only once every signal from it (and from all
+ * earlier batches) is acknowledged; the committer takes what changed since
+ * the last commit. Delivered offsets never move backwards.
+ */
 export class PartitionPositions {
   readonly #byKey = new Map<string, PartitionPosition>();
 
-  static key(topic: string, partition: number): string {
-    return `${topic}\u0000${partition}`;
-  }
-
   get(topic: string, partition: number): PartitionPosition {
-    const key = PartitionPositions.key(topic, partition);
+    const key = partitionKey(topic, partition);
     let p = this.#byKey.get(key);
-    if (p === undefined) this.#byKey.set(key, (p = { topic, partition, next: undefined, warmUntil: 0, high: 0, lastBatchAt: 0 }));
+    if (p === undefined) {
+      p = { topic, partition, next: undefined, warmUntil: 0, high: 0, lastBatchAt: 0, delivered: undefined, committed: undefined };
+      this.#byKey.set(key, p);
+    }
     return p;
   }
 
   find(topic: string, partition: number): PartitionPosition | undefined {
-    return this.#byKey.get(PartitionPositions.key(topic, partition));
+    return this.#byKey.get(partitionKey(topic, partition));
   }
 
   all(): IterableIterator<PartitionPosition> {
     return this.#byKey.values();
   }
+
+  /** The group's committed offset at assignment: nothing below it is ever committed again. */
+  floor(topic: string, partition: number, committed: number): void {
+    const p = this.get(topic, partition);
+    markDelivered(p, committed);
+    p.committed = Math.max(p.committed ?? committed, committed);
+  }
+
+  /** Offsets delivered but not yet committed; marks them committed. */
+  takeCommits(): TopicPartitionOffset[] {
+    const out: TopicPartitionOffset[] = [];
+    for (const p of this.#byKey.values()) {
+      if (p.delivered !== undefined && p.committed !== p.delivered) {
+        out.push({ topic: p.topic, partition: p.partition, offset: String(p.delivered) });
+        p.committed = p.delivered;
+      }
+    }
+    return out;
+  }
+
+  /** Put offsets back after a failed commit, so the next attempt includes them. */
+  restore(list: readonly TopicPartitionOffset[]): void {
+    for (const c of list) {
+      const p = this.find(c.topic, c.partition);
+      if (p !== undefined) p.committed = undefined;
+    }
+  }
+}
+
+/** Everything up to `nextOffset` is acknowledged (never moves back). */
+export function markDelivered(p: PartitionPosition, nextOffset: number): void {
+  if (p.delivered === undefined || nextOffset > p.delivered) p.delivered = nextOffset;
+}
+
+/** Messages between our position and the end of the log (a partition not read yet counts from 0). */
+export function lagOf(p: PartitionPosition): number {
+  return Math.max(0, p.high - (p.next ?? 0));
 }

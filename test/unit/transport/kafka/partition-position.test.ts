@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PartitionPositions, planAssignment } from '../../../../src/transport/kafka/partition-position.js';
+import { partitionKey } from '../../../../src/transport/kafka/partition-key.js';
+import { lagOf, markDelivered, PartitionPositions, planAssignment } from '../../../../src/transport/kafka/partition-position.js';
 
 describe('planAssignment: where an assigned partition starts', () => {
   it('never had it, no commit: the reset policy decides, everything live', () => {
@@ -43,5 +44,67 @@ describe('PartitionPositions', () => {
     expect(p.find('t', 0)?.next).toBe(5);
     expect(p.find('t', 2)).toBeUndefined();
     expect([...p.all()].map((x) => `${x.topic}/${x.partition}=${x.next}`)).toEqual(['t/0=5', 't/1=9', 'u/0=1']);
+  });
+});
+
+describe('PartitionPositions: delivered and committed offsets (the commit bookkeeping)', () => {
+  it('takes each delivered offset once, in order of the partitions, and never moves back', () => {
+    const p = new PartitionPositions();
+    markDelivered(p.get('t', 0), 10);
+    markDelivered(p.get('t', 1), 4);
+    expect(p.takeCommits()).toEqual([
+      { topic: 't', partition: 0, offset: '10' },
+      { topic: 't', partition: 1, offset: '4' },
+    ]);
+    expect(p.takeCommits()).toEqual([]);
+    markDelivered(p.get('t', 0), 7);
+    expect(p.find('t', 0)!.delivered).toBe(10);
+    expect(p.takeCommits()).toEqual([]);
+    markDelivered(p.get('t', 0), 12);
+    expect(p.takeCommits()).toEqual([{ topic: 't', partition: 0, offset: '12' }]);
+  });
+
+  it('the group\'s committed offset is a floor: not committed again, nothing below it ever', () => {
+    const p = new PartitionPositions();
+    p.floor('t', 0, 500);
+    expect(p.find('t', 0)).toMatchObject({ delivered: 500, committed: 500 });
+    expect(p.takeCommits()).toEqual([]);
+    markDelivered(p.get('t', 0), 300);
+    expect(p.takeCommits()).toEqual([]);
+    p.floor('t', 0, 400);
+    expect(p.find('t', 0)).toMatchObject({ delivered: 500, committed: 500 });
+  });
+
+  it('a failed commit is put back and taken again by the next one', () => {
+    const p = new PartitionPositions();
+    markDelivered(p.get('t', 0), 10);
+    const list = p.takeCommits();
+    p.restore(list);
+    expect(p.find('t', 0)!.committed).toBeUndefined();
+    expect(p.takeCommits()).toEqual(list);
+  });
+
+  it('a partition never delivered (the fills topic) has nothing to commit', () => {
+    const p = new PartitionPositions();
+    p.get('fills', 0).next = 99;
+    expect(p.takeCommits()).toEqual([]);
+  });
+
+  it('lag: the log end minus the position, a partition not read yet counting from 0', () => {
+    const p = new PartitionPositions();
+    const x = p.get('t', 0);
+    x.high = 50;
+    expect(lagOf(x)).toBe(50);
+    x.next = 45;
+    expect(lagOf(x)).toBe(5);
+    x.next = 60;
+    expect(lagOf(x)).toBe(0);
+  });
+});
+
+describe('partitionKey', () => {
+  it('one key per topic and partition, no collision between topic names that end in digits', () => {
+    expect(partitionKey('a', 1)).toBe(partitionKey('a', 1));
+    expect(partitionKey('a1', 1)).not.toBe(partitionKey('a', 11));
   });
 });

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { EventQueue } from '../../io/event-queue.js';
+import type { InputEvent } from '../../io/interfaces.js';
+import type { BrokerContact } from './broker-contact.js';
+import type { KafkaConfig } from './kafka-config.js';
+import type { DeadLetter } from './kafka-signal-sink.js';
+import type { PartitionPositions } from './partition-position.js';
+
+/** What the input counts (on /status as `consumer.counters`, on /metrics). */
+export function inputCounters() {
+  return {
+    ticks: 0,
+    fills: 0,
+    /** ticks re-read to rebuild strategy state (no signals) */
+    warmupTicks: 0,
+    /** ticks the client delivered again below this process's own position (never dispatched twice) */
+    redeliveredTicks: 0,
+    badTicks: 0,
+    badFills: 0,
+    commits: 0,
+    commitErrors: 0,
+    /** partitions assigned to the ticks consumer, over the life of the process */
+    assignments: 0,
+    /** partitions revoked or lost */
+    revocations: 0,
+    lostPartitions: 0,
+  };
+}
+
+export type InputCounters = ReturnType<typeof inputCounters>;
+
+/** The state the parts of one KafkaInput share (built once by KafkaInput). */
+export interface InputContext {
+  readonly config: KafkaConfig;
+  /** the input's logger (component kafka-input) */
+  readonly log: Logger;
+  readonly counters: InputCounters;
+  /** the one position map, both topics */
+  readonly positions: PartitionPositions;
+  readonly broker: BrokerContact;
+  /** to the pipeline */
+  readonly queue: EventQueue<InputEvent>;
+  /** sends a bad record to the dead-letter topic; resolves on acknowledgement */
+  readonly deadLetter: (d: DeadLetter) => Promise<void>;
+  /** aborts when the input stops: start-up waits and retries end */
+  readonly stopped: AbortSignal;
+}
