@@ -10,10 +10,6 @@ import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { encodeTickBatch } from '../protocol/tick-batch-codec.js';
 import { sleep } from '../timing/sleep.js';
 import {
-  ACTIVE_BATCH,
-  ACTIVE_SLOT,
-  ACTIVE_TICK,
-  ACTIVITY_INTS,
   PROTOCOL_VERSION,
   type BatchResultMessage,
   type ControlResult,
@@ -28,6 +24,7 @@ import {
 } from '../protocol/messages.js';
 import { PendingBatches } from './pending-batches.js';
 import { HOST_TRANSITIONS, type HostState } from './states.js';
+import { ThreadActivity } from './thread-activity.js';
 import { ThreadControlClient } from './thread-control.js';
 
 export type { HostState } from './states.js';
@@ -77,7 +74,7 @@ export class WorkerHost {
   #nextBatch = 1;
   readonly #pending = new PendingBatches();
   #stopping: Promise<void> | undefined;
-  readonly #activity = new Int32Array(new SharedArrayBuffer(4 * ACTIVITY_INTS));
+  readonly #activity = new ThreadActivity();
   #lastActive: { slot: number; tick: Tick | undefined } | undefined;
   threadId = -1;
   lastHeartbeatAt = 0;
@@ -101,8 +98,7 @@ export class WorkerHost {
 
   /** The slot whose onTick is running right now, or undefined (read from shared memory: works on a hung thread). */
   activeSlot(): number | undefined {
-    const v = Atomics.load(this.#activity, ACTIVE_SLOT);
-    return v === 0 ? undefined : v - 1;
+    return this.#activity.slot();
   }
 
   /**
@@ -159,10 +155,7 @@ export class WorkerHost {
 
   /** The thread has finished every batch sent to it (per its activity words). */
   #finishedAll(): boolean {
-    const current = Atomics.load(this.#activity, ACTIVE_BATCH);
-    // Between batches (no onTick running) the thread is done with `current` too.
-    const done = Atomics.load(this.#activity, ACTIVE_SLOT) === 0 ? current : current - 1;
-    return done >= this.#nextBatch - 1;
+    return this.#activity.finishedUpTo(this.#nextBatch - 1);
   }
 
   async start(): Promise<void> {
@@ -188,7 +181,7 @@ export class WorkerHost {
     this.#data.on('message', (m: DataOutput) => this.#onData(m));
     this.#control = new ThreadControlClient(this.index, control.port1);
 
-    const task: ThreadTask = { protocolVersion: PROTOCOL_VERSION, dataPort: data.port2, controlPort: control.port2, activity: this.#activity };
+    const task: ThreadTask = { protocolVersion: PROTOCOL_VERSION, dataPort: data.port2, controlPort: control.port2, activity: this.#activity.words };
     this.#task = this.#pool.run(task, { transferList: [data.port2, control.port2] as never });
     this.#task.then(
       (result) => this.#onThreadEnd(undefined, result?.ok === false ? result.error : undefined),
@@ -373,8 +366,8 @@ export class WorkerHost {
     if (!this.#life.can('failed')) return;
     const slot = this.activeSlot();
     if (slot !== undefined) {
-      const ticks = this.#pending.ticksOf(Atomics.load(this.#activity, ACTIVE_BATCH));
-      this.#lastActive = { slot, tick: ticks?.[Atomics.load(this.#activity, ACTIVE_TICK)] };
+      const at = this.#activity.position();
+      this.#lastActive = { slot, tick: this.#pending.ticksOf(at.batch)?.[at.tick] };
     }
     this.#life.to('failed');
     this.#failure = err;

@@ -13,8 +13,8 @@ function watchIntervals(): { leaked: () => number } {
   const set = new Set<unknown>();
   const realSet = globalThis.setInterval;
   const realClear = globalThis.clearInterval;
-  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number, ...args: unknown[]) => {
-    const h = realSet(fn, ms, ...args);
+  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
+    const h = realSet(fn, ms);
     if (ms === WATCHDOG_MS) set.add(h);
     return h;
   }) as typeof setInterval);
