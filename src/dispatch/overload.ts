@@ -67,7 +67,7 @@ export class OverloadMonitor {
   /** See Supervisor.capacity(). */
   capacity(): Promise<void> | undefined {
     // The common case costs no promise: there is room.
-    if (!this.#ctx.life.is('running') || this.hasCapacity(Date.now())) return undefined;
+    if (this.#ctx.life.state !== 'running' || this.hasCapacity(Date.now())) return undefined;
     return this.#waitCapacity();
   }
 

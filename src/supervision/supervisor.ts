@@ -4,7 +4,7 @@ import type { Fill } from '../domain/fill.js';
 import { PortfolioBook } from '../domain/portfolio-book.js';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
-import type { RunnerError } from '../errors.js';
+import { RunnerError } from '../errors.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { Router } from '../routing/router.js';
@@ -173,11 +173,8 @@ export class Supervisor {
    * no signals come out.
    */
   dispatch(ticks: readonly Tick[], options: { emit?: boolean } = {}): Promise<RoundResult> {
-    try {
-      this.#life.require('dispatch', 'running');
-    } catch (err) {
-      return Promise.reject(err as RunnerError);
-    }
+    // Per round: a plain comparison first (is() and require() take rest arguments); require() builds the error.
+    if (this.#life.state !== 'running') return Promise.reject(this.#stateError('dispatch'));
     return this.#dispatcher.dispatch(ticks, options);
   }
 
@@ -191,11 +188,7 @@ export class Supervisor {
    * never waits for a slow strategy.
    */
   dispatchParts(ticks: readonly Tick[], options: { emit?: boolean } = {}): { parts: Promise<RoundResult>[]; unrouted: number } {
-    try {
-      this.#life.require('dispatch', 'running');
-    } catch (err) {
-      return { parts: [Promise.reject(err as RunnerError)], unrouted: 0 };
-    }
+    if (this.#life.state !== 'running') return { parts: [Promise.reject(this.#stateError('dispatch'))], unrouted: 0 };
     return this.#dispatcher.dispatchParts(ticks, options);
   }
 
@@ -263,6 +256,16 @@ export class Supervisor {
   /** A full report of threads and strategies; asks every thread for its health (with a deadline). */
   status(healthTimeoutMs = 1000): Promise<SupervisorStatus> {
     return this.#status.build(healthTimeoutMs);
+  }
+
+  /** The SUPERVISOR_STATE error of a method that needs `running`. */
+  #stateError(what: string): RunnerError {
+    try {
+      this.#life.require(what, 'running');
+    } catch (err) {
+      return err as RunnerError;
+    }
+    return new RunnerError('SUPERVISOR_STATE', `supervisor: ${what}() in state ${this.#life.state}`);
   }
 
   /** Stop every thread (strategies' onStop run), each within the deadline. Idempotent. */

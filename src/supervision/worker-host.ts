@@ -238,7 +238,8 @@ export class WorkerHost {
    * columns; a Date.now() only when the batch starts a busy period, never per tick.
    */
   sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
-    if (!this.#life.is('ready')) {
+    // Per batch: a plain comparison (is() takes rest arguments).
+    if (this.#life.state !== 'ready') {
       return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#life.state}`));
     }
     // A batch sent to a thread that had finished everything before it starts a new busy period (behindMs).
@@ -252,13 +253,13 @@ export class WorkerHost {
   }
 
   sendPortfolio(slot: number, portfolio: PortfolioView): void {
-    if (!this.#life.is('ready')) return;
+    if (this.#life.state !== 'ready') return;
     const msg: DataInput = { t: 'portfolio', slot, portfolio };
     this.#data!.postMessage(msg);
   }
 
   sendFill(slot: number, fill: Fill, portfolio: PortfolioView): void {
-    if (!this.#life.is('ready')) return;
+    if (this.#life.state !== 'ready') return;
     const msg: DataInput = { t: 'fill', slot, fill, portfolio };
     this.#data!.postMessage(msg);
   }
