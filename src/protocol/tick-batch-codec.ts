@@ -16,6 +16,13 @@
  */
 import type { Tick } from '../domain/tick.js';
 
+/**
+ * The one row layout of a tick, for every place that keeps ticks as numbers
+ * (a batch on the wire, the re-warm history): the column of each core field.
+ * Only writeRow() writes a row and only tickFromRow() reads one.
+ */
+export const TICK_COLUMNS = { instrument_token: 0, last_price: 1, timestamp: 2, volume: 3 } as const;
+
 /** Doubles per tick row: instrument_token, last_price, timestamp, volume (NaN = absent). */
 export const TICK_STRIDE = 4;
 
@@ -67,6 +74,7 @@ export function decodeTickBatch(b: Pick<EncodedTickBatch, 'cols' | 'extraAt' | '
 
 /** Write a core-fields-only tick as the row starting at `o`. */
 export function writeRow(cols: Float64Array, o: number, t: Tick): void {
+  // Literal offsets (TICK_COLUMNS, checked by the codec's tests): the hot path indexes with constants.
   cols[o] = t.instrument_token;
   cols[o + 1] = t.last_price;
   cols[o + 2] = t.timestamp;

@@ -1,6 +1,4 @@
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { releaseProxy, wrap, type Remote } from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { StrategyConfig } from '../config/strategy-config.js';
@@ -8,31 +6,28 @@ import type { Fill } from '../domain/fill.js';
 import type { PortfolioView } from '../domain/portfolio.js';
 import type { Tick } from '../domain/tick.js';
 import { RunnerError, deserializeError, type SerializedError } from '../errors.js';
+import { Lifecycle } from '../lifecycle/lifecycle.js';
 import { encodeTickBatch } from '../protocol/tick-batch-codec.js';
+import { sleep } from '../timing/sleep.js';
 import {
-  ACTIVE_BATCH,
-  ACTIVE_SLOT,
-  ACTIVE_TICK,
-  ACTIVITY_INTS,
   PROTOCOL_VERSION,
   type BatchResultMessage,
   type ControlResult,
   type DataInput,
   type DataOutput,
   type EventTimeSupervision,
+  type InitReply,
   type ThreadControl,
   type ThreadHealth,
   type ThreadTask,
   type ThreadTaskResult,
 } from '../protocol/messages.js';
+import { PendingBatches } from './pending-batches.js';
+import { HOST_TRANSITIONS, type HostState } from './states.js';
+import { ThreadActivity } from './thread-activity.js';
+import { ThreadControlClient } from './thread-control.js';
 
-/**
- * Lifecycle of a host (one strategy thread):
- *   created → starting → ready → stopping → stopped
- *   starting | ready → failed   (the thread died or did not answer)
- * Only `ready` accepts batches.
- */
-export type HostState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped' | 'failed';
+export type { HostState } from './states.js';
 
 export interface WorkerHostOptions {
   index: number;
@@ -56,12 +51,6 @@ export interface WorkerHostOptions {
   onFillError?: (slot: number, fillId: string, error: SerializedError) => void;
 }
 
-interface PendingBatch {
-  resolve: (r: BatchResultMessage) => void;
-  reject: (e: Error) => void;
-  ticks: readonly Tick[];
-}
-
 /**
  * The supervisor's handle to one strategy thread. piscina owns the thread
  * (spawn, resource limits, replacement, termination); the thread runs one
@@ -76,19 +65,16 @@ export class WorkerHost {
   readonly #log: Logger;
   #pool: Piscina | undefined;
   #data: MessagePort | undefined;
-  #control: Remote<ThreadControl> | undefined;
-  #controlPort: MessagePort | undefined;
+  #control: ThreadControlClient | undefined;
   #task: Promise<ThreadTaskResult | undefined> | undefined;
-  #state: HostState = 'created';
+  readonly #life: Lifecycle<HostState>;
   #failure: Error | undefined;
   /** when the current run of batches without a break began (see behindMs); undefined when caught up */
   #busySince: number | undefined;
   #nextBatch = 1;
-  readonly #pending = new Map<number, PendingBatch>();
-  #exitSignal!: (e: Error) => void;
-  #exited: Promise<never> = new Promise<never>(() => {});
+  readonly #pending = new PendingBatches();
   #stopping: Promise<void> | undefined;
-  readonly #activity = new Int32Array(new SharedArrayBuffer(4 * ACTIVITY_INTS));
+  readonly #activity = new ThreadActivity();
   #lastActive: { slot: number; tick: Tick | undefined } | undefined;
   threadId = -1;
   lastHeartbeatAt = 0;
@@ -99,10 +85,11 @@ export class WorkerHost {
     this.index = opts.index;
     this.#opts = opts;
     this.#log = opts.logger.child({ thread: opts.index });
+    this.#life = new Lifecycle<HostState>(`thread ${opts.index}`, 'created', HOST_TRANSITIONS);
   }
 
   get state(): HostState {
-    return this.#state;
+    return this.#life.state;
   }
 
   get failure(): Error | undefined {
@@ -111,8 +98,7 @@ export class WorkerHost {
 
   /** The slot whose onTick is running right now, or undefined (read from shared memory: works on a hung thread). */
   activeSlot(): number | undefined {
-    const v = Atomics.load(this.#activity, ACTIVE_SLOT);
-    return v === 0 ? undefined : v - 1;
+    return this.#activity.slot();
   }
 
   /**
@@ -139,7 +125,7 @@ export class WorkerHost {
     } catch (err) {
       this.#log.warn({ err }, 'piscina destroy failed');
     }
-    this.#controlPort?.close();
+    this.#control?.close();
     this.#data?.close();
   }
 
@@ -169,15 +155,12 @@ export class WorkerHost {
 
   /** The thread has finished every batch sent to it (per its activity words). */
   #finishedAll(): boolean {
-    const current = Atomics.load(this.#activity, ACTIVE_BATCH);
-    // Between batches (no onTick running) the thread is done with `current` too.
-    const done = Atomics.load(this.#activity, ACTIVE_SLOT) === 0 ? current : current - 1;
-    return done >= this.#nextBatch - 1;
+    return this.#activity.finishedUpTo(this.#nextBatch - 1);
   }
 
   async start(): Promise<void> {
-    if (this.#state !== 'created') throw new RunnerError('SUPERVISOR_STATE', `thread ${this.index}: start() in state ${this.#state}`);
-    this.#state = 'starting';
+    this.#life.require('start', 'created');
+    this.#life.to('starting');
     this.#pool = new Piscina({
       filename: this.#opts.workerFile,
       minThreads: 1,
@@ -195,20 +178,17 @@ export class WorkerHost {
     const data = new MessageChannel();
     const control = new MessageChannel();
     this.#data = data.port1;
-    this.#controlPort = control.port1;
     this.#data.on('message', (m: DataOutput) => this.#onData(m));
-    this.#control = wrap<ThreadControl>(nodeEndpoint(control.port1 as never));
-    this.#exited = new Promise<never>((_, reject) => (this.#exitSignal = reject));
-    this.#exited.catch(() => {});
+    this.#control = new ThreadControlClient(this.index, control.port1);
 
-    const task: ThreadTask = { protocolVersion: PROTOCOL_VERSION, dataPort: data.port2, controlPort: control.port2, activity: this.#activity };
+    const task: ThreadTask = { protocolVersion: PROTOCOL_VERSION, dataPort: data.port2, controlPort: control.port2, activity: this.#activity.words };
     this.#task = this.#pool.run(task, { transferList: [data.port2, control.port2] as never });
     this.#task.then(
       (result) => this.#onThreadEnd(undefined, result?.ok === false ? result.error : undefined),
       (err: unknown) => this.#onThreadEnd(err instanceof Error ? err : new Error(String(err))),
     );
 
-    let init: ControlResult<import('../protocol/messages.js').InitReply>;
+    let init: ControlResult<InitReply>;
     try {
       init = await this.#call('init', (c) =>
         c.init({
@@ -229,33 +209,28 @@ export class WorkerHost {
       await this.#pool?.destroy().catch(() => undefined);
       throw e;
     }
+    // stop() while it was starting: the thread is being ended, it does not become ready.
+    if (!this.#life.is('starting')) throw this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} was stopped while starting`);
     this.threadId = init.value.threadId;
     this.startedAt = Date.now();
     this.lastHeartbeatAt = this.startedAt;
-    this.#state = 'ready';
+    this.#life.to('ready');
   }
 
   async startStrategy(slot: number, config: StrategyConfig, portfolio: PortfolioView): Promise<ControlResult> {
-    this.#require('ready', 'startStrategy');
+    this.#life.require('startStrategy', 'ready');
     return this.#call('startStrategy', (c) => c.startStrategy({ slot, config, portfolio }));
   }
 
   async stopStrategy(slot: number): Promise<ControlResult> {
-    if (this.#state !== 'ready') return { ok: true, value: undefined };
+    if (!this.#life.is('ready')) return { ok: true, value: undefined };
     await this.drained();
     return this.#call('stopStrategy', (c) => c.stopStrategy(slot));
   }
 
   /** Resolves when every batch sent so far has been answered (or the thread failed). */
-  async drained(): Promise<void> {
-    const last = [...this.#pending.keys()].pop();
-    if (last === undefined) return;
-    await new Promise<void>((resolve) => {
-      const p = this.#pending.get(last)!;
-      const { resolve: r0, reject: j0 } = p;
-      p.resolve = (v) => (r0(v), resolve());
-      p.reject = (e) => (j0(e), resolve());
-    });
+  drained(): Promise<void> {
+    return this.#pending.drained();
   }
 
   /**
@@ -263,35 +238,35 @@ export class WorkerHost {
    * columns; a Date.now() only when the batch starts a busy period, never per tick.
    */
   sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
-    if (this.#state !== 'ready') {
-      return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#state}`));
+    // Per batch: a plain comparison (is() takes rest arguments).
+    if (this.#life.state !== 'ready') {
+      return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#life.state}`));
     }
     // A batch sent to a thread that had finished everything before it starts a new busy period (behindMs).
     if (this.#busySince === undefined || this.#finishedAll()) this.#busySince = Date.now();
     const batch = this.#nextBatch++;
     const enc = encodeTickBatch(ticks, routes);
     const msg: DataInput = warmup ? { t: 'ticks', batch, ...enc, warmup } : { t: 'ticks', batch, ...enc };
-    return new Promise<BatchResultMessage>((resolve, reject) => {
-      this.#pending.set(batch, { resolve, reject, ticks });
-      this.#data!.postMessage(msg);
-    });
+    const answer = this.#pending.add(batch, ticks);
+    this.#data!.postMessage(msg);
+    return answer;
   }
 
   sendPortfolio(slot: number, portfolio: PortfolioView): void {
-    if (this.#state !== 'ready') return;
+    if (this.#life.state !== 'ready') return;
     const msg: DataInput = { t: 'portfolio', slot, portfolio };
     this.#data!.postMessage(msg);
   }
 
   sendFill(slot: number, fill: Fill, portfolio: PortfolioView): void {
-    if (this.#state !== 'ready') return;
+    if (this.#life.state !== 'ready') return;
     const msg: DataInput = { t: 'fill', slot, fill, portfolio };
     this.#data!.postMessage(msg);
   }
 
   /** The thread's own report, or undefined when it does not answer within the deadline. */
   async health(timeoutMs = this.#opts.controlTimeoutMs): Promise<ThreadHealth | undefined> {
-    if (this.#state !== 'ready') return undefined;
+    if (!this.#life.is('ready')) return undefined;
     try {
       return await this.#call('health', (c) => c.health(), timeoutMs);
     } catch {
@@ -309,8 +284,8 @@ export class WorkerHost {
   }
 
   async #stop(deadlineMs: number): Promise<void> {
-    const wasReady = this.#state === 'ready';
-    if (this.#state !== 'failed') this.#state = 'stopping';
+    const wasReady = this.#life.is('ready');
+    if (!this.#life.is('failed')) this.#life.to('stopping');
     if (wasReady) {
       // One deadline for drain + onStop + the end of the thread, not one each.
       const end = Date.now() + deadlineMs;
@@ -325,20 +300,16 @@ export class WorkerHost {
         this.#log.warn({ err }, 'thread did not shut down cleanly; terminating it');
       }
     }
-    this.#rejectPending(new RunnerError('WORKER_EXITED', `thread ${this.index} stopped`));
-    try {
-      this.#control?.[releaseProxy]();
-    } catch {
-      /* already released */
-    }
-    this.#controlPort?.close();
+    this.#pending.rejectAll(new RunnerError('WORKER_EXITED', `thread ${this.index} stopped`));
+    this.#control?.release();
+    this.#control?.close();
     this.#data?.close();
     try {
       await this.#pool?.destroy();
     } catch (err) {
       this.#log.warn({ err }, 'piscina destroy failed');
     }
-    if (this.#state !== 'failed') this.#state = 'stopped';
+    if (!this.#life.is('failed')) this.#life.to('stopped');
   }
 
   private async drainedWithin(ms: number): Promise<void> {
@@ -347,38 +318,15 @@ export class WorkerHost {
 
   // ---------------------------------------------------------------- internals
 
-  #require(state: HostState, what: string): void {
-    if (this.#state !== state) {
-      throw new RunnerError('SUPERVISOR_STATE', `thread ${this.index}: ${what}() needs state ${state}, is ${this.#state}`);
-    }
-  }
-
-  async #call<T>(name: string, fn: (c: ThreadControl) => Promise<T>, timeoutMs = this.#opts.controlTimeoutMs): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new RunnerError('WORKER_UNRESPONSIVE', `thread ${this.index}: ${name}() got no answer within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      // A call abandoned by a race must not hold the process open.
-      timer.unref();
-    });
-    try {
-      // Every ThreadControl method is already async, so Remote<ThreadControl> has the same shape.
-      return await Promise.race([fn(this.#control as unknown as ThreadControl), this.#exited, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+  #call<T>(name: string, fn: (c: ThreadControl) => Promise<T>, timeoutMs = this.#opts.controlTimeoutMs): Promise<T> {
+    return this.#control!.call(name, fn, timeoutMs);
   }
 
   #onData(m: DataOutput): void {
     switch (m.t) {
       case 'result': {
         this.lastHeartbeatAt = Date.now();
-        const p = this.#pending.get(m.batch);
-        if (p === undefined) return;
-        this.#pending.delete(m.batch);
-        p.resolve(m);
+        this.#pending.resolve(m);
         return;
       }
       case 'heartbeat':
@@ -396,7 +344,7 @@ export class WorkerHost {
 
   /** The task ended: thrown (`err`), or resolved with an error the thread reported as data (`reported`, e.g. a protocol mismatch). */
   #onThreadEnd(err: Error | undefined, reported?: SerializedError): void {
-    if (this.#state === 'stopping' || this.#state === 'stopped') return;
+    if (this.#life.is('stopping', 'stopped')) return;
     if (reported !== undefined) {
       const e = deserializeError(reported);
       this.#fail(
@@ -415,28 +363,19 @@ export class WorkerHost {
   }
 
   #fail(err: Error): void {
-    if (this.#state === 'failed') return;
+    // Failed is final; so is stopped (a stopped thread is gone: nothing left to fail).
+    if (!this.#life.can('failed')) return;
     const slot = this.activeSlot();
     if (slot !== undefined) {
-      const batch = this.#pending.get(Atomics.load(this.#activity, ACTIVE_BATCH));
-      this.#lastActive = { slot, tick: batch?.ticks[Atomics.load(this.#activity, ACTIVE_TICK)] };
+      const at = this.#activity.position();
+      this.#lastActive = { slot, tick: this.#pending.ticksOf(at.batch)?.[at.tick] };
     }
-    this.#state = 'failed';
+    this.#life.to('failed');
     this.#failure = err;
-    this.#exitSignal?.(err);
-    this.#rejectPending(err);
+    this.#control?.fail(err);
+    this.#pending.rejectAll(err);
     this.#log.error({ err }, 'strategy thread failed');
     // Only a thread that was running is reported: a failed start is the caller's to handle.
     if (this.startedAt !== 0) this.#opts.onFailure?.(this, err);
   }
-
-  #rejectPending(err: Error): void {
-    const pending = [...this.#pending.values()];
-    this.#pending.clear();
-    for (const p of pending) p.reject(err);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

@@ -62,3 +62,18 @@ describe('tick batch codec', () => {
     expect(roundTrip([]).back).toEqual([]);
   });
 });
+
+describe('the tick row layout (shared by batches and the re-warm history)', () => {
+  it('has one column per core field, TICK_STRIDE wide, written by writeRow and read by tickFromRow', async () => {
+    const { TICK_COLUMNS, TICK_STRIDE, encodeTickBatch, tickFromRow, writeRow } = await import('../../../src/protocol/tick-batch-codec.js');
+    expect(Object.keys(TICK_COLUMNS)).toHaveLength(TICK_STRIDE);
+    expect(new Set(Object.values(TICK_COLUMNS))).toEqual(new Set([0, 1, 2, 3]));
+    const t = { instrument_token: 7, last_price: 101.5, timestamp: 1_700_000_000_123, volume: 9 };
+    const row = new Float64Array(TICK_STRIDE);
+    writeRow(row, 0, t);
+    for (const [field, col] of Object.entries(TICK_COLUMNS)) expect(row[col]).toBe(t[field as keyof typeof t]);
+    // The row a batch carries is the row the history keeps.
+    expect([...encodeTickBatch([t], [1, 0]).cols]).toEqual([...row]);
+    expect(tickFromRow(row, 0)).toEqual(t);
+  });
+});

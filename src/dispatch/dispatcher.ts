@@ -1,0 +1,149 @@
+import type { Signal } from '../domain/signal.js';
+import type { Tick } from '../domain/tick.js';
+import { RunnerError } from '../errors.js';
+import type { BatchResultMessage } from '../protocol/messages.js';
+import type { HostBatch, Router } from '../routing/router.js';
+import { ErrorLogLimiter } from '../supervision/error-log-limiter.js';
+import type { RoundResult } from '../supervision/reports.js';
+import type { StrategyEntry } from '../supervision/strategy-entry.js';
+import type { SupervisorContext } from '../supervision/supervisor-context.js';
+import type { ThreadPool } from '../supervision/thread-pool.js';
+import { Conflation } from './conflation.js';
+import { mergeResults, type MergeContext } from './merge.js';
+import { OverloadMonitor } from './overload.js';
+
+export interface DispatcherHooks {
+  /** a strategy failed a tick (wall clock: the restarter decides on consecutive errors) */
+  onTickError(entry: StrategyEntry, consecutive: number, error: { code: string; message: string }): void;
+  /** a batch answer carried what the thread decided for its strategies (event time) */
+  onThreadSupervision(r: BatchResultMessage): void;
+}
+
+/**
+ * Dispatch: a round of ticks is routed (Router) into one batch per thread,
+ * posted, and the answers merged into one ordered result; the live variant
+ * answers per thread, conflates a thread that is behind and tells the input
+ * when there is capacity again (OverloadMonitor).
+ */
+export class Dispatcher {
+  readonly #ctx: SupervisorContext;
+  readonly #pool: ThreadPool;
+  readonly #router: Router<StrategyEntry>;
+  readonly #hooks: DispatcherHooks;
+  readonly #merge: MergeContext;
+  readonly overload: OverloadMonitor;
+  readonly conflation: Conflation;
+  #lateSignals: ((signals: Signal[]) => void) | undefined;
+
+  constructor(ctx: SupervisorContext, pool: ThreadPool, router: Router<StrategyEntry>, hooks: DispatcherHooks) {
+    this.#ctx = ctx;
+    this.#pool = pool;
+    this.#router = router;
+    this.#hooks = hooks;
+    this.conflation = new Conflation(ctx);
+    this.overload = new OverloadMonitor(ctx, () => pool.slots, (h) => this.conflation.has(h));
+    this.#merge = {
+      log: ctx.log,
+      errorLog: new ErrorLogLimiter(10, 1000),
+      totals: ctx.totals,
+      bySlot: (slot) => ctx.strategies.bySlot(slot),
+      onTickError: (entry, consecutive, error) => hooks.onTickError(entry, consecutive, error),
+    };
+  }
+
+  /** A thread failed or was retired: nothing waits for it any more. */
+  forget(h: number): void {
+    this.overload.forget(h);
+    this.conflation.delete(h);
+  }
+
+  #route(ticks: readonly Tick[]): { batches: (HostBatch | undefined)[]; unrouted: number } {
+    const t = this.#ctx.totals;
+    t.rounds++;
+    t.ticks += ticks.length;
+    const routed = this.#router.route(ticks, this.#pool.size);
+    t.unrouted += routed.unrouted;
+    return routed;
+  }
+
+  /** See Supervisor.dispatch(). */
+  dispatch(ticks: readonly Tick[], options: { emit?: boolean } = {}): Promise<RoundResult> {
+    const { batches, unrouted } = this.#route(ticks);
+    const pending: Promise<BatchResultMessage | Error>[] = [];
+    const sent: HostBatch[] = [];
+    for (let h = 0; h < batches.length; h++) {
+      const b = batches[h];
+      if (b === undefined) continue;
+      sent.push(b);
+      pending.push(this.#send(h, b));
+    }
+    if (pending.length === 0) return Promise.resolve({ signals: [], errors: [], unrouted });
+    const emit = options.emit !== false;
+    return Promise.all(pending).then((results) => mergeResults(this.#merge, ticks, sent, results, unrouted, emit));
+  }
+
+  /** See Supervisor.dispatchParts(). */
+  dispatchParts(ticks: readonly Tick[], options: { emit?: boolean } = {}): { parts: Promise<RoundResult>[]; unrouted: number } {
+    const { batches, unrouted } = this.#route(ticks);
+    const emit = options.emit !== false;
+    const parts: Promise<RoundResult>[] = [];
+    for (let h = 0; h < batches.length; h++) {
+      const b = batches[h];
+      if (b === undefined) continue;
+      const host = this.#pool.host(h);
+      if (
+        emit &&
+        host !== undefined &&
+        host.state === 'ready' &&
+        (this.conflation.has(h) || (this.overload.slowThreads.has(h) && host.queueDepth >= this.#ctx.sup.maxQueuedBatches))
+      ) {
+        // Behind older conflated ticks, a new batch waits its turn in the buffer: per-instrument order holds.
+        this.conflation.add(h, b);
+        this.#flushConflated(h);
+        parts.push(Promise.resolve({ signals: [], errors: [], unrouted: 0 }));
+        continue;
+      }
+      parts.push(
+        this.#send(h, b).then((res) => {
+          const r = mergeResults(this.#merge, ticks, [b], [res], 0, emit);
+          this.#flushConflated(h);
+          return r;
+        }),
+      );
+    }
+    return { parts, unrouted };
+  }
+
+  /** Where signals of conflated ticks (sent when a slow thread catches up) go; they belong to no round. */
+  onLateSignals(handler: (signals: Signal[]) => void): void {
+    this.#lateSignals = handler;
+  }
+
+  #send(h: number, b: HostBatch): Promise<BatchResultMessage | Error> {
+    const host = this.#pool.host(h);
+    if (host === undefined) return Promise.resolve(new RunnerError('WORKER_EXITED', `thread ${h} is gone`));
+    return host.sendBatch(b.ticks, b.routes).then(
+      (r) => {
+        this.overload.notify();
+        // Per thread, in batch order (rounds may complete out of order): what its strategies' thread decided.
+        if (r.supervision !== undefined || r.missed !== undefined) this.#hooks.onThreadSupervision(r);
+        return r;
+      },
+      (e: unknown) => {
+        this.overload.notify();
+        return e instanceof Error ? e : new Error(String(e));
+      },
+    );
+  }
+
+  /** Send what was conflated for a thread once it has room again. */
+  #flushConflated(h: number): void {
+    const b = this.conflation.take(h, this.#pool.host(h));
+    if (b === undefined) return;
+    void this.#send(h, b).then((res) => {
+      const r = mergeResults(this.#merge, b.ticks, [b], [res], 0, true);
+      if (r.signals.length > 0) this.#lateSignals?.(r.signals);
+      this.#flushConflated(h);
+    });
+  }
+}

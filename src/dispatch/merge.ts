@@ -1,0 +1,77 @@
+import type { Logger } from 'pino';
+import type { Signal } from '../domain/signal.js';
+import type { Tick } from '../domain/tick.js';
+import { serializeError } from '../errors.js';
+import type { BatchResultMessage } from '../protocol/messages.js';
+import type { HostBatch } from '../routing/router.js';
+import type { ErrorLogLimiter } from '../supervision/error-log-limiter.js';
+import type { RoundResult, StrategyTickError } from '../supervision/reports.js';
+import type { StrategyEntry } from '../supervision/strategy-entry.js';
+import type { SupervisorTotals } from '../supervision/supervisor-context.js';
+
+export interface MergeContext {
+  readonly log: Logger;
+  readonly errorLog: ErrorLogLimiter;
+  readonly totals: SupervisorTotals;
+  bySlot(slot: number): StrategyEntry | undefined;
+  /** a strategy's thread reported an error on a tick, with its count of consecutive errors */
+  onTickError(entry: StrategyEntry, consecutive: number, error: { code: string; message: string }): void;
+}
+
+/**
+ * Merge the answers of the threads to one round (or part of one) into one
+ * list: signals ordered by tick, then strategy id, then emission order; a
+ * batch lost with its thread becomes one error per strategy that lost ticks.
+ */
+export function mergeResults(
+  c: MergeContext,
+  ticks: readonly Tick[],
+  sent: readonly HostBatch[],
+  results: readonly (BatchResultMessage | Error)[],
+  unrouted: number,
+  emit: boolean,
+): RoundResult {
+  const keyed: { r: number; id: string; s: Signal }[] = [];
+  const errors: StrategyTickError[] = [];
+  for (let h = 0; h < results.length; h++) {
+    const res = results[h]!;
+    const b = sent[h]!;
+    if (res instanceof Error) {
+      // The thread died with this batch: every strategy it held for these ticks lost them.
+      const ids = new Map<string, number>();
+      for (let i = 0, k = 0; i < b.ticks.length; i++) {
+        const n = b.routes[k++]!;
+        for (let j = 0; j < n; j++) {
+          const e = c.bySlot(b.routes[k++]!);
+          if (e !== undefined) ids.set(e.config.id, (ids.get(e.config.id) ?? 0) + 1);
+        }
+      }
+      for (const [id, lost] of ids) {
+        c.totals.droppedTicks += lost;
+        errors.push({ strategyId: id, tickIndex: -1, error: serializeError(res) });
+      }
+      continue;
+    }
+    if (emit) for (const e of res.signals) keyed.push({ r: b.index[e.i]!, id: e.signal.strategy_id, s: e.signal });
+    for (const e of res.errors) {
+      const entry = c.bySlot(e.slot);
+      const strategyId = entry?.config.id ?? `slot ${e.slot}`;
+      errors.push({ strategyId, tickIndex: b.index[e.i]!, error: e.error });
+      if (entry !== undefined) c.onTickError(entry, e.consecutive, e.error);
+    }
+  }
+  // Stable sort: emission order within one strategy's tick is kept (signals are few: the sort is cheap).
+  keyed.sort((a, b) => a.r - b.r || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const signals = keyed.map((k) => k.s);
+  c.totals.signals += signals.length;
+  c.totals.tickErrors += errors.length;
+  for (const e of errors) {
+    if (c.errorLog.allow(e.strategyId)) {
+      c.log.warn(
+        { strategy_id: e.strategyId, code: e.error.code, err: e.error.message, tick: e.tickIndex >= 0 ? ticks[e.tickIndex] : undefined, suppressed: c.errorLog.suppressed(e.strategyId) },
+        'strategy failed on a tick',
+      );
+    }
+  }
+  return { signals, errors, unrouted };
+}
