@@ -31,7 +31,7 @@ import { parseStrategyConfigs } from '../src/config/strategy-config.js';
 import { emptyPortfolio } from '../src/domain/portfolio.js';
 import { signalId, type Signal, type SignalIntent } from '../src/domain/signal.js';
 import { decodeTick } from '../src/domain/tick.js';
-import type { InputEvent } from '../src/io/interfaces.js';
+import type { InputEvent } from '../src/ports.js';
 import { StrategyRegistry } from '../src/strategies/registry.js';
 import { createTopics, deleteTopics, preload, topicSize, uniqueName, useBroker } from './lib/broker.js';
 import { startBenchRunner } from './lib/e2e-runner.js';

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { useTempDir } from '../../helpers/temp-dir.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
 import { join } from 'node:path';
-import { FileTickSource } from '../../../src/io/file-tick-source.js';
-import type { RejectedInput, TickBatch } from '../../../src/io/interfaces.js';
-import { RunnerError } from '../../../src/errors.js';
+import { FileTickSource } from '../../../../src/transport/files/file-tick-source.js';
+import type { RejectedInput, TickBatch } from '../../../../src/ports.js';
+import { RunnerError } from '../../../../src/errors.js';
 
 const tmp = useTempDir('file-tick-source-');
 const file = tmp.file;

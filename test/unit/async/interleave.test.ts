@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { interleaveByTime, ticksOnly } from '../../../src/io/interleave.js';
-import type { InputEvent, TickBatch, TickSource } from '../../../src/io/interfaces.js';
+import { interleaveByTime, ticksOnly } from '../../../src/async/interleave.js';
+import type { InputEvent, TickBatch, TickSource } from '../../../src/ports.js';
 import type { Fill } from '../../../src/domain/fill.js';
 import type { Tick } from '../../../src/domain/tick.js';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import type { ParsedConfigs } from '../../../src/config/strategy-config.js';
-import { FileConfigWatcher, type FileReloadReason } from '../../../src/io/file-config-watcher.js';
-import { memoryLogger } from '../../helpers/runtime.js';
+import type { ParsedConfigs } from '../../../../src/config/strategy-config.js';
+import { FileConfigWatcher, type FileReloadReason } from '../../../../src/transport/files/file-config-watcher.js';
+import { memoryLogger } from '../../../helpers/runtime.js';
 
 let root: string;
 beforeAll(() => {

@@ -1,9 +1,9 @@
 import { describe, it, expect } from 'vitest';
-import { MemoryConfigSource, MemoryFillSource, MemorySignalSink, MemoryTickSource } from '../../../src/io/memory.js';
-import type { TickBatch } from '../../../src/io/interfaces.js';
-import type { Fill } from '../../../src/domain/fill.js';
-import type { Signal } from '../../../src/domain/signal.js';
-import { ticksOf } from '../../helpers/ticks.js';
+import { MemoryConfigSource, MemoryFillSource, MemorySignalSink, MemoryTickSource } from '../../../../src/transport/memory/memory-sources.js';
+import type { TickBatch } from '../../../../src/ports.js';
+import type { Fill } from '../../../../src/domain/fill.js';
+import type { Signal } from '../../../../src/domain/signal.js';
+import { ticksOf } from '../../../helpers/ticks.js';
 
 function fill(id: string, ts: number): Fill {
   return { fill_id: id, strategy_id: 's', instrument_token: 1, side: 'BUY', quantity: 1, price: 10, timestamp: ts };

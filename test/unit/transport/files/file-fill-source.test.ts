@@ -1,11 +1,11 @@
 import { describe, it, expect } from 'vitest';
-import { useTempDir } from '../../helpers/temp-dir.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FileFillSource } from '../../../src/io/file-fill-source.js';
-import type { RejectedInput } from '../../../src/io/interfaces.js';
-import type { Fill } from '../../../src/domain/fill.js';
-import { RunnerError } from '../../../src/errors.js';
+import { FileFillSource } from '../../../../src/transport/files/file-fill-source.js';
+import type { RejectedInput } from '../../../../src/ports.js';
+import type { Fill } from '../../../../src/domain/fill.js';
+import { RunnerError } from '../../../../src/errors.js';
 
 const tmp = useTempDir('file-fill-source-');
 const file = tmp.file;

@@ -1,5 +1,5 @@
 import type { Fill } from '../domain/fill.js';
-import type { InputEvent, TickSource } from './interfaces.js';
+import type { InputEvent, TickSource } from '../ports.js';
 
 /**
  * Replay's merge of ticks and fills by time: a fill takes effect before the

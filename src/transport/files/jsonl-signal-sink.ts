@@ -1,9 +1,9 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import type { Signal } from '../domain/signal.js';
-import { RunnerError } from '../errors.js';
-import type { SignalSink } from './interfaces.js';
+import type { Signal } from '../../domain/signal.js';
+import { RunnerError } from '../../errors.js';
+import type { SignalSink } from '../../ports.js';
 
 /**
  * Signals as JSON lines, to a file or to stdout. Signal objects are built with

@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { RunnerError } from '../errors.js';
+import { RunnerError } from '../../errors.js';
 
 export interface JsonlLine {
   /** 1-based */

@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { useTempDir } from '../../helpers/temp-dir.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
 import { join } from 'node:path';
-import { JsonlReader, type JsonlLine } from '../../../src/io/jsonl-reader.js';
-import { RunnerError } from '../../../src/errors.js';
+import { JsonlReader, type JsonlLine } from '../../../../src/transport/files/jsonl-reader.js';
+import { RunnerError } from '../../../../src/errors.js';
 
 const tmp = useTempDir('jsonl-reader-');
 const file = tmp.file;

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
-import { parseStrategyConfigs, type ParsedConfigs } from '../config/strategy-config.js';
-import { RunnerError } from '../errors.js';
-import type { ConfigSource } from './interfaces.js';
+import { parseStrategyConfigs, type ParsedConfigs } from '../../config/strategy-config.js';
+import { RunnerError } from '../../errors.js';
+import type { ConfigSource } from '../../ports.js';
 
 /**
  * Strategy configurations from a JSON file: an array of configuration objects

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ParsedConfigs } from '../config/strategy-config.js';
+import type { ParsedConfigs } from '../../config/strategy-config.js';
 
 /**
  * The last configurations read from the database, kept as a strategies file

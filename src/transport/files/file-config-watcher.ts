@@ -3,9 +3,11 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { CoalescingRunner } from './coalescing-runner.js';
-import type { ParsedConfigs } from '../config/strategy-config.js';
-import { serializeError } from '../errors.js';
+import { CoalescingRunner } from '../../async/coalescing-runner.js';
+import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
+import { Debouncer } from '../../timing/debouncer.js';
+import type { ParsedConfigs } from '../../config/strategy-config.js';
+import { serializeError } from '../../errors.js';
 import { FileConfigSource } from './file-config-source.js';
 
 export type FileReloadReason = 'sighup' | 'file-change';
@@ -37,6 +39,22 @@ export interface FileWatcherStats {
   watching: boolean;
 }
 
+/**
+ * created → starting → watching (the directory is watched) | signal-only
+ * (it cannot be: only the signal, or requestReload, reloads);
+ * watching → signal-only (the watch failed later); any → stopping → stopped.
+ */
+export type FileWatcherState = 'created' | 'starting' | 'watching' | 'signal-only' | 'stopping' | 'stopped';
+
+const TRANSITIONS: TransitionTable<FileWatcherState> = {
+  created: ['starting', 'stopping'],
+  starting: ['watching', 'signal-only', 'stopping'],
+  watching: ['signal-only', 'stopping'],
+  'signal-only': ['stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+};
+
 type OnConfigs = (parsed: ParsedConfigs, reason: FileReloadReason) => void | Promise<void>;
 
 /**
@@ -63,14 +81,12 @@ export class FileConfigWatcher {
   readonly #name: string;
   readonly #onConfigs: OnConfigs;
   readonly #log: Logger;
-  readonly #debounceMs: number;
+  readonly #debouncer: Debouncer;
   readonly #signal: NodeJS.Signals | null;
   readonly #onSignal = (): void => this.requestReload('sighup');
 
-  #started = false;
-  #stopped = false;
+  readonly lifecycle = new Lifecycle<FileWatcherState>('FileConfigWatcher', 'created', TRANSITIONS);
   #watcher: FSWatcher | undefined;
-  #debounceTimer: NodeJS.Timeout | undefined;
   #appliedHash: string | undefined;
   #rejectedHash: string | undefined;
   /** a SIGHUP request wins over a file change (it skips the unchanged-content check) */
@@ -95,15 +111,29 @@ export class FileConfigWatcher {
     this.#name = basename(this.path);
     this.#onConfigs = onConfigs;
     this.#log = options.logger;
-    this.#debounceMs = Math.max(0, options.debounceMs ?? 200);
+    this.#debouncer = new Debouncer(() => this.requestReload('file-change'), options.debounceMs ?? 200);
     this.#signal = options.signal === undefined ? 'SIGHUP' : options.signal;
   }
 
   /** Record the current content hash, listen for the signal, watch the directory. Never throws: a directory that cannot be watched is logged. */
+  get #stopped(): boolean {
+    return this.lifecycle.is('stopping', 'stopped');
+  }
+
+  /** the lifecycle state (see FileWatcherState) */
+  get state(): FileWatcherState {
+    return this.lifecycle.state;
+  }
+
+  /** Date.now() when the current state was entered */
+  get stateSince(): number {
+    return this.lifecycle.since;
+  }
+
   async start(): Promise<void> {
     if (this.#stopped) throw new Error('FileConfigWatcher: start() after stop()');
-    if (this.#started) return;
-    this.#started = true;
+    if (!this.lifecycle.is('created')) return;
+    this.lifecycle.to('starting');
     try {
       this.#appliedHash = hash(await readFile(this.path));
     } catch {
@@ -117,6 +147,7 @@ export class FileConfigWatcher {
       });
       w.on('error', (err) => {
         this.#stats.watching = false;
+        this.lifecycle.tryTo('signal-only');
         this.#log.warn({ err, dir: this.#dir }, `watching the strategies file's directory failed; reload with ${this.#signal ?? 'SIGHUP'}`);
       });
       this.#watcher = w;
@@ -124,6 +155,7 @@ export class FileConfigWatcher {
     } catch (err) {
       this.#log.warn({ err, dir: this.#dir }, `cannot watch the strategies file's directory; reload with ${this.#signal ?? 'SIGHUP'}`);
     }
+    this.lifecycle.tryTo(this.#stats.watching ? 'watching' : 'signal-only');
     this.#log.info({ path: this.path, signal: this.#signal ?? 'SIGHUP', watching: this.#stats.watching }, 'watching the strategies file for changes');
   }
 
@@ -136,15 +168,15 @@ export class FileConfigWatcher {
   /** Remove the signal listener, close the watcher, wait for a running reload. Idempotent. */
   async stop(): Promise<void> {
     if (!this.#stopped) {
-      this.#stopped = true;
+      this.lifecycle.to('stopping');
       if (this.#signal !== null) process.off(this.#signal, this.#onSignal);
-      if (this.#debounceTimer !== undefined) clearTimeout(this.#debounceTimer);
-      this.#debounceTimer = undefined;
+      this.#debouncer.cancel();
       this.#watcher?.close();
       this.#watcher = undefined;
       this.#stats.watching = false;
     }
     await this.#reloads.stop();
+    this.lifecycle.tryTo('stopped');
   }
 
   get stats(): FileWatcherStats {
@@ -153,12 +185,7 @@ export class FileConfigWatcher {
 
   #debounce(): void {
     if (this.#stopped) return;
-    if (this.#debounceTimer !== undefined) clearTimeout(this.#debounceTimer);
-    this.#debounceTimer = setTimeout(() => {
-      this.#debounceTimer = undefined;
-      this.requestReload('file-change');
-    }, this.#debounceMs);
-    this.#debounceTimer.unref();
+    this.#debouncer.trigger();
   }
 
   async #reloadOnce(reason: FileReloadReason): Promise<void> {

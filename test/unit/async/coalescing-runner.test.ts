@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CoalescingRunner } from '../../../src/io/coalescing-runner.js';
+import { CoalescingRunner } from '../../../src/async/coalescing-runner.js';
 
 describe('CoalescingRunner', () => {
   it('never runs two jobs at once and folds requests made meanwhile into one more run', async () => {

@@ -1,5 +1,5 @@
-import { decodeTick, type Tick } from '../domain/tick.js';
-import type { RejectHandler, TickBatch, TickSource } from './interfaces.js';
+import { decodeTick, type Tick } from '../../domain/tick.js';
+import type { RejectHandler, TickBatch, TickSource } from '../../ports.js';
 import { JsonlReader } from './jsonl-reader.js';
 
 /**

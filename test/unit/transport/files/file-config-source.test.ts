@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
-import { useTempDir } from '../../helpers/temp-dir.js';
+import { useTempDir } from '../../../helpers/temp-dir.js';
 import { join } from 'node:path';
-import { FileConfigSource } from '../../../src/io/file-config-source.js';
-import { RunnerError } from '../../../src/errors.js';
+import { FileConfigSource } from '../../../../src/transport/files/file-config-source.js';
+import { RunnerError } from '../../../../src/errors.js';
 
 const tmp = useTempDir('file-config-source-');
 const file = tmp.file;

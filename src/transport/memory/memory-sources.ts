@@ -1,8 +1,8 @@
-import type { Fill } from '../domain/fill.js';
-import type { Signal } from '../domain/signal.js';
-import type { Tick } from '../domain/tick.js';
-import { parseStrategyConfigs, type ParsedConfigs } from '../config/strategy-config.js';
-import type { ConfigSource, FillSource, SignalSink, TickBatch, TickSource } from './interfaces.js';
+import type { Fill } from '../../domain/fill.js';
+import type { Signal } from '../../domain/signal.js';
+import type { Tick } from '../../domain/tick.js';
+import { parseStrategyConfigs, type ParsedConfigs } from '../../config/strategy-config.js';
+import type { ConfigSource, FillSource, SignalSink, TickBatch, TickSource } from '../../ports.js';
 
 /** Ticks held in memory, yielded in batches (tests, benchmarks, embedding). */
 export class MemoryTickSource implements TickSource {

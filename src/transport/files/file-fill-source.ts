@@ -1,5 +1,5 @@
-import { decodeFill, type Fill } from '../domain/fill.js';
-import type { FillSource, RejectHandler } from './interfaces.js';
+import { decodeFill, type Fill } from '../../domain/fill.js';
+import type { FillSource, RejectHandler } from '../../ports.js';
 import { JsonlReader } from './jsonl-reader.js';
 
 /** Fills from a JSON-lines file. Malformed lines are reported with their line numbers and skipped. */

@@ -1,10 +1,10 @@
-import { collectProcessErrors } from '../../helpers/process-errors.js';
+import { collectProcessErrors } from '../../../helpers/process-errors.js';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JsonlSignalSink } from '../../../src/io/jsonl-signal-sink.js';
-import type { Signal } from '../../../src/domain/signal.js';
+import { JsonlSignalSink } from '../../../../src/transport/files/jsonl-signal-sink.js';
+import type { Signal } from '../../../../src/domain/signal.js';
 
 let dir: string;
 beforeAll(() => {
