@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/service-config.js';
+import { holdProcess } from '../async/hold-process.js';
 import { exitCodeFor } from '../errors.js';
 import { Lifecycle, type TransitionTable } from '../lifecycle/lifecycle.js';
 import { LiveAssembly } from './live-assembly.js';
@@ -44,7 +45,7 @@ export class Service {
    * The timing primitives' timers do not keep the process alive; a start
    * waiting for a database, or a stop waiting for a deadline, must.
    */
-  #keepAlive: NodeJS.Timeout | undefined;
+  #release: (() => void) | undefined;
   #done!: (code: number) => void;
   /** Resolves with the exit code once the service has stopped, on request or after a fatal error. */
   readonly finished: Promise<number> = new Promise((resolve) => (this.#done = resolve));
@@ -163,11 +164,11 @@ export class Service {
   }
 
   #holdProcess(): void {
-    this.#keepAlive ??= setInterval(() => {}, 60_000);
+    this.#release ??= holdProcess();
   }
 
   #releaseProcess(): void {
-    clearInterval(this.#keepAlive);
-    this.#keepAlive = undefined;
+    this.#release?.();
+    this.#release = undefined;
   }
 }

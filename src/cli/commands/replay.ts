@@ -10,7 +10,7 @@ import type { RejectedInput } from '../../ports.js';
 import { JsonlSignalSink } from '../../transport/files/jsonl-signal-sink.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { startRuntime } from '../../app/runtime.js';
-import { ProgressBar, ticksPerSecond } from '../progress.js';
+import { progressBar, ticksPerSecond } from '../progress.js';
 import { COMMON_OPTIONS, withOverrides } from '../overrides.js';
 import { UsageError } from '../usage-error.js';
 
@@ -98,7 +98,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   // The speed is measured over the run of the ticks (threads already up, the
   // last signal written), by the bar and the summary alike; the start-up and
   // shutdown of the threads are reported beside it, not mixed into it.
-  const bar = new ProgressBar(!values['no-progress'], () => ({ ...ticks.progress(), ticks: p.counters.ticks }));
+  const bar = progressBar(!values['no-progress'], () => ({ ...ticks.progress(), ticks: p.counters.ticks }));
   let counters;
   let ranMs: number | undefined;
   try {

@@ -1,17 +1,8 @@
 import fc from 'fast-check';
-import { describe, expect, it, vi } from 'vitest';
-import {
-  DEFAULT_INSTRUMENTS,
-  dueTicks,
-  mulberry32,
-  parseInstruments,
-  RandomWalk,
-  randomWalkTicks,
-  roundToTickSize,
-  simulateCommand,
-  SIMULATE_USAGE,
-} from '../../../src/cli/commands/simulate.js';
-import { UsageError } from '../../../src/cli/usage-error.js';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_INSTRUMENTS, roundToTickSize } from '../../../src/sim/instruments.js';
+import { mulberry32 } from '../../../src/sim/prng.js';
+import { RandomWalk, randomWalkTicks } from '../../../src/sim/random-walk.js';
 
 const onGrid = (p: number): boolean => Math.abs(p * 20 - Math.round(p * 20)) < 1e-6;
 
@@ -96,57 +87,5 @@ describe('RandomWalk', () => {
     expect(() => new RandomWalk({ instruments: [], seed: 1 })).toThrow(RangeError);
     expect(() => new RandomWalk({ instruments: [1], seed: 1, volatility: -1 })).toThrow(RangeError);
     expect(() => new RandomWalk({ instruments: [1], seed: 1, startPrice: 0 })).toThrow(RangeError);
-  });
-});
-
-describe('dueTicks', () => {
-  it('follows the absolute schedule, capped by the limit', () => {
-    expect(dueTicks(0, 1000)).toBe(0);
-    expect(dueTicks(10, 1000)).toBe(10);
-    expect(dueTicks(1234.5, 1000)).toBe(1234);
-    expect(dueTicks(10_000, 1000, 500)).toBe(500);
-    expect(dueTicks(-5, 1000)).toBe(0);
-    expect(dueTicks(2500, 0.5)).toBe(1);
-  });
-});
-
-describe('simulate argument checks', () => {
-  it('parses instrument lists', () => {
-    expect(parseInstruments('256265, 260105,256265')).toEqual([256265, 260105]);
-    expect(() => parseInstruments('')).toThrow(UsageError);
-    expect(() => parseInstruments('12,abc')).toThrow(/abc/);
-    expect(() => parseInstruments('-3')).toThrow(UsageError);
-  });
-
-  it('rejects bad flags with a UsageError before touching the broker', async () => {
-    for (const argv of [
-      ['--rate', '0'],
-      ['--rate', 'fast'],
-      ['--count', '1.5'],
-      ['--duration=-1'],
-      ['--volatility', '2'],
-      ['--volatility', ''],
-      ['--start-price', '0'],
-      ['--seed=-1'],
-      ['--seed', '99999999999'],
-      ['--partitions', '3'],
-      ['--instruments', 'x'],
-      ['--log-level', 'loud'],
-    ]) {
-      await expect(simulateCommand(argv), argv.join(' ')).rejects.toBeInstanceOf(UsageError);
-    }
-    await expect(simulateCommand(['--bogus'])).rejects.toMatchObject({ code: 'ERR_PARSE_ARGS_UNKNOWN_OPTION' });
-  });
-
-  it('prints its usage with --help', async () => {
-    const chunks: string[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (chunks.push(String(c)), true));
-    try {
-      expect(await simulateCommand(['--help'])).toBe(0);
-    } finally {
-      spy.mockRestore();
-    }
-    expect(chunks.join('')).toBe(SIMULATE_USAGE);
-    expect(SIMULATE_USAGE).toContain('256265,260105,738561,341249,408065,2953217');
   });
 });

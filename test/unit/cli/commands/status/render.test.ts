@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatus, positionSummary } from '../../../src/cli/commands/status.js';
-import { fmtAgeMs, fmtDuration, fmtInt, renderTable } from '../../../src/cli/table.js';
+import { formatStatus, positionSummary } from '../../../../../src/cli/commands/status/render.js';
+import { fmtAgeMs, fmtDuration, fmtInt, renderTable } from '../../../../../src/cli/table.js';
 
 /** A /status document as the runtime serves it, plus the consumer and producer sections of a live run. */
 const FIXTURE = {
