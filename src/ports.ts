@@ -74,3 +74,29 @@ export interface ConfigSource {
   load(): Promise<ParsedConfigs>;
   close(): Promise<void>;
 }
+
+/** What a configuration watcher's reloads did, kept by each watcher (a copy when read). */
+export interface ReloadStats<R extends string> {
+  /** reloads that ended with the configurations applied */
+  reloads: number;
+  /** reloads that failed (the source could not be read, or applying threw) */
+  failures: number;
+  /** ISO time of the last successful reload */
+  lastReloadAt: string | null;
+  lastReloadReason: R | null;
+  /** the last failure, kept after later successes; null before any */
+  lastError: { code: string; message: string; at: string; reason: R } | null;
+}
+
+/**
+ * Follows a configuration source while the service runs
+ * (ConfigChangeListener for PostgreSQL, FileConfigWatcher for a file): its
+ * lifecycle state, its reload counters, a stop.
+ */
+export interface ConfigWatcher<S extends string = string, R extends string = string> {
+  readonly state: S;
+  /** Date.now() when the current state was entered */
+  readonly stateSince: number;
+  readonly stats: ReloadStats<R>;
+  stop(): Promise<void>;
+}

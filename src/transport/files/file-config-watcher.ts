@@ -4,10 +4,12 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { CoalescingRunner } from '../../async/coalescing-runner.js';
-import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
+import { Lifecycle } from '../../lifecycle/lifecycle.js';
+import { watcherTransitions, type WatcherState } from '../watcher-lifecycle.js';
 import { Debouncer } from '../../timing/debouncer.js';
 import type { ParsedConfigs } from '../../config/strategy-config.js';
 import { serializeError } from '../../errors.js';
+import type { ConfigWatcher, ReloadStats } from '../../ports.js';
 import { FileConfigSource } from './file-config-source.js';
 
 export type FileReloadReason = 'sighup' | 'file-change';
@@ -25,16 +27,9 @@ export interface FileConfigWatcherOptions {
   signal?: NodeJS.Signals | null;
 }
 
-export interface FileWatcherStats {
-  /** reloads that ended with onConfigs called */
-  reloads: number;
-  /** unreadable or invalid file, or onConfigs threw */
-  failures: number;
+export interface FileWatcherStats extends ReloadStats<FileReloadReason> {
   /** change events whose content was the one already applied (or already rejected) */
   unchanged: number;
-  lastReloadAt: string | null;
-  lastReloadReason: FileReloadReason | null;
-  lastError: { code: string; message: string; at: string; reason: FileReloadReason } | null;
   /** the directory is being watched (false: only the signal reloads) */
   watching: boolean;
 }
@@ -44,16 +39,9 @@ export interface FileWatcherStats {
  * (it cannot be: only the signal, or requestReload, reloads);
  * watching → signal-only (the watch failed later); any → stopping → stopped.
  */
-export type FileWatcherState = 'created' | 'starting' | 'watching' | 'signal-only' | 'stopping' | 'stopped';
+export type FileWatcherState = WatcherState<'watching', 'signal-only'>;
 
-const TRANSITIONS: TransitionTable<FileWatcherState> = {
-  created: ['starting', 'stopping'],
-  starting: ['watching', 'signal-only', 'stopping'],
-  watching: ['signal-only', 'stopping'],
-  'signal-only': ['stopping'],
-  stopping: ['stopped'],
-  stopped: [],
-};
+const TRANSITIONS = watcherTransitions('watching', 'signal-only', false);
 
 type OnConfigs = (parsed: ParsedConfigs, reason: FileReloadReason) => void | Promise<void>;
 
@@ -75,7 +63,7 @@ type OnConfigs = (parsed: ParsedConfigs, reason: FileReloadReason) => void | Pro
  * through a symlink whose target is swapped (Kubernetes ConfigMap volumes swap
  * `..data`): the event names the link's target, not the file; send SIGHUP.
  */
-export class FileConfigWatcher {
+export class FileConfigWatcher implements ConfigWatcher<FileWatcherState, FileReloadReason> {
   readonly path: string;
   readonly #dir: string;
   readonly #name: string;

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { CoalescingRunner } from '../../async/coalescing-runner.js';
-import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
+import { Lifecycle } from '../../lifecycle/lifecycle.js';
+import { watcherTransitions, type WatcherState } from '../watcher-lifecycle.js';
 import { Debouncer } from '../../timing/debouncer.js';
 import { within } from '../../timing/sleep.js';
 import type { ListenMeta, Sql } from 'postgres';
 import type { ParsedConfigs } from '../../config/strategy-config.js';
 import { serializeError } from '../../errors.js';
+import type { ConfigWatcher, ReloadStats } from '../../ports.js';
 
 /** The channel sql/migrations/002_strategy_configurations_notify.sql notifies on. */
 export const CONFIG_CHANNEL = 'strategy_configurations_changed';
@@ -31,16 +33,7 @@ export interface ConfigChangeListenerOptions {
   stopTimeoutMs?: number;
 }
 
-export interface ConfigListenerStats {
-  /** reloads that ended with onConfigs called */
-  reloads: number;
-  /** reloads that failed (load threw, or onConfigs threw) */
-  failures: number;
-  /** ISO time of the last successful reload */
-  lastReloadAt: string | null;
-  lastReloadReason: ConfigReloadReason | null;
-  /** the last failure, kept after later successes; null before any */
-  lastError: { code: string; message: string; at: string; reason: ConfigReloadReason } | null;
+export interface ConfigListenerStats extends ReloadStats<ConfigReloadReason> {
   /** notifications received for our schema */
   notifications: number;
   /** notifications ignored because they came from another schema */
@@ -58,16 +51,9 @@ export interface ConfigListenerStats {
  * reconnecting → listening (LISTEN came back, or a reload succeeded);
  * any → stopping → stopped.
  */
-export type ConfigListenerState = 'created' | 'starting' | 'listening' | 'reconnecting' | 'stopping' | 'stopped';
+export type ConfigListenerState = WatcherState<'listening', 'reconnecting'>;
 
-const TRANSITIONS: TransitionTable<ConfigListenerState> = {
-  created: ['starting', 'stopping'],
-  starting: ['listening', 'reconnecting', 'stopping'],
-  listening: ['reconnecting', 'stopping'],
-  reconnecting: ['listening', 'stopping'],
-  stopping: ['stopped'],
-  stopped: [],
-};
+const TRANSITIONS = watcherTransitions('listening', 'reconnecting', true);
 
 type Load = () => Promise<ParsedConfigs>;
 type OnConfigs = (parsed: ParsedConfigs, reason: ConfigReloadReason) => void | Promise<void>;
@@ -94,7 +80,7 @@ const PRIORITY: Record<ConfigReloadReason, number> = { periodic: 0, notify: 1, r
  * start() does not load: load once yourself AFTER start() resolves, so that a
  * change made between your load and the LISTEN is not missed.
  */
-export class ConfigChangeListener {
+export class ConfigChangeListener implements ConfigWatcher<ConfigListenerState, ConfigReloadReason> {
   readonly #sql: Sql;
   readonly #load: Load;
   readonly #onConfigs: OnConfigs;
