@@ -213,6 +213,16 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     if (producer['last_error'] !== null && producer['last_error'] !== undefined) out.push(`  last error: ${oneLine(str(producer['last_error']))}`);
   }
 
+  const watch = json['config_watch'];
+  if (isObj(watch)) {
+    out.push('', 'Configuration watch');
+    const line = [`  ${str(watch['kind'])} ${str(watch['state'])} since ${str(watch['since'])}`, `reloads ${fmtInt(watch['reloads'])}`, `failures ${fmtInt(watch['failures'])}`];
+    if (watch['last_reload_at'] !== null && watch['last_reload_at'] !== undefined) line.push(`last reload ${str(watch['last_reload_at'])} (${str(watch['last_reload_reason'])})`);
+    out.push(line.join('   '));
+    const err = watch['last_error'];
+    if (isObj(err)) out.push(`  last error ${str(err['at'])}: [${str(err['code'])}] ${oneLine(str(err['message']))}`);
+  }
+
   const replay = json['replay'];
   if (isObj(replay)) {
     out.push('', 'Replay');

@@ -193,6 +193,25 @@ describe('formatStatus', () => {
     expect(away).not.toContain('connected yes');
   });
 
+  it('shows the configuration watcher: which, its state, its reloads and its last error', () => {
+    const watch = {
+      kind: 'postgres',
+      state: 'reconnecting',
+      since: '2026-01-01T10:00:00.000Z',
+      reloads: 3,
+      failures: 2,
+      last_reload_at: '2026-01-01T09:59:00.000Z',
+      last_reload_reason: 'notify',
+      last_error: { code: 'DATABASE_UNAVAILABLE', message: 'connect ECONNREFUSED', at: '2026-01-01T10:00:00.000Z', reason: 'periodic' },
+    };
+    const out = lines(formatStatus({ ...FIXTURE, config_watch: watch }));
+    const i = out.indexOf('Configuration watch');
+    expect(i).toBeGreaterThan(0);
+    expect(out[i + 1]).toBe('  postgres reconnecting since 2026-01-01T10:00:00.000Z   reloads 3   failures 2   last reload 2026-01-01T09:59:00.000Z (notify)');
+    expect(out[i + 2]).toBe('  last error 2026-01-01T10:00:00.000Z: [DATABASE_UNAVAILABLE] connect ECONNREFUSED');
+    expect(formatStatus({ ...FIXTURE, config_watch: null })).not.toContain('Configuration watch');
+  });
+
   it('leaves out what the document does not have and survives odd documents', () => {
     const bare = formatStatus({ state: 'starting', threads: [], rejected: [] });
     expect(bare).toContain('state starting');
