@@ -51,6 +51,15 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const ids = (c: Call | undefined): string[] => c?.parsed.configs.map((x) => x.id) ?? [];
 
 describe('FileConfigWatcher', () => {
+  it('moves through its lifecycle: watching once started, stopped after stop(), and cannot start again', async () => {
+    const { watcher } = await setup();
+    expect(watcher.state).toBe('watching');
+    await watcher.stop();
+    expect(watcher.state).toBe('stopped');
+    await watcher.stop();
+    await expect(watcher.start()).rejects.toThrow(/after stop/);
+  });
+
   it('reloads when the file is rewritten in place', async () => {
     const { path, calls, watcher } = await setup();
     writeFileSync(path, JSON.stringify([strategy('a'), strategy('b')]));
