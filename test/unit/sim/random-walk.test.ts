@@ -1,41 +1,8 @@
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_INSTRUMENTS, roundToTickSize } from '../../../src/sim/instruments.js';
-import { mulberry32 } from '../../../src/sim/prng.js';
+import { DEFAULT_INSTRUMENTS } from '../../../src/sim/instruments.js';
 import { RandomWalk, randomWalkTicks } from '../../../src/sim/random-walk.js';
 
 const onGrid = (p: number): boolean => Math.abs(p * 20 - Math.round(p * 20)) < 1e-6;
-
-describe('mulberry32', () => {
-  it('is deterministic per seed and uniform in [0, 1)', () => {
-    const a = mulberry32(7);
-    const b = mulberry32(7);
-    const xs = Array.from({ length: 10_000 }, () => a());
-    expect(Array.from({ length: 10_000 }, () => b())).toEqual(xs);
-    expect(Math.min(...xs)).toBeGreaterThanOrEqual(0);
-    expect(Math.max(...xs)).toBeLessThan(1);
-    const mean = xs.reduce((s, x) => s + x, 0) / xs.length;
-    expect(mean).toBeGreaterThan(0.48);
-    expect(mean).toBeLessThan(0.52);
-    expect(mulberry32(8)()).not.toBe(mulberry32(7)());
-  });
-});
-
-describe('roundToTickSize', () => {
-  it('rounds to the nearest 0.05, never below 0.05, as a short decimal', () => {
-    expect(roundToTickSize(23450.3712)).toBe(23450.35);
-    expect(roundToTickSize(23450.376)).toBe(23450.4);
-    expect(roundToTickSize(0.001)).toBe(0.05);
-    expect(roundToTickSize(1.024)).toBe(1);
-    expect(String(roundToTickSize(1265.15))).toBe('1265.15');
-    fc.assert(
-      fc.property(fc.double({ min: 0.01, max: 1e6, noNaN: true }), (p) => {
-        const r = roundToTickSize(p);
-        return r >= 0.05 && onGrid(r) && (p < 0.05 || Math.abs(r - p) <= 0.025 + 1e-9);
-      }),
-    );
-  });
-});
 
 describe('RandomWalk', () => {
   it('gives the same tokens, prices and volumes for the same seed, and others for another seed', () => {
