@@ -2,7 +2,7 @@
  * End-to-end throughput with the real broker: ticks/s from a pre-loaded
  * `market.ticks` topic to acknowledged signals, for
  *  - runner: the live runner's components (KafkaInput → Pipeline →
- *    Supervisor threads → KafkaSignalSink, composed as Service does), 100
+ *    Supervisor threads → KafkaSignalSink, put together by LiveAssembly, the one Service runs), 100
  *    trivial strategies over 1,000 instruments (50 each), pool 2; timed from
  *    the first tick batch to the moment every tick's round is delivered (all
  *    its signals, and all earlier ones, acknowledged by the broker);
