@@ -21,7 +21,7 @@ import { parseStrategyConfigs, type StrategyConfig } from '../src/config/strateg
 import { decodeTick, type Tick } from '../src/domain/tick.js';
 import { emptyPortfolio } from '../src/domain/portfolio.js';
 import type { Signal } from '../src/domain/signal.js';
-import type { InputEvent } from '../src/io/interfaces.js';
+import type { InputEvent } from '../src/ports.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { encodeTickBatch } from '../src/protocol/tick-batch-codec.js';
 import { RouteTable } from '../src/routing/route-table.js';

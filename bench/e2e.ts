@@ -2,7 +2,7 @@
  * End-to-end throughput with the real broker: ticks/s from a pre-loaded
  * `market.ticks` topic to acknowledged signals, for
  *  - runner: the live runner's components (KafkaInput → Pipeline →
- *    Supervisor threads → KafkaSignalSink, composed as Service does), 100
+ *    Supervisor threads → KafkaSignalSink, put together by LiveAssembly, the one Service runs), 100
  *    trivial strategies over 1,000 instruments (50 each), pool 2; timed from
  *    the first tick batch to the moment every tick's round is delivered (all
  *    its signals, and all earlier ones, acknowledged by the broker);
@@ -31,7 +31,7 @@ import { parseStrategyConfigs } from '../src/config/strategy-config.js';
 import { emptyPortfolio } from '../src/domain/portfolio.js';
 import { signalId, type Signal, type SignalIntent } from '../src/domain/signal.js';
 import { decodeTick } from '../src/domain/tick.js';
-import type { InputEvent } from '../src/io/interfaces.js';
+import type { InputEvent } from '../src/ports.js';
 import { StrategyRegistry } from '../src/strategies/registry.js';
 import { createTopics, deleteTopics, preload, topicSize, uniqueName, useBroker } from './lib/broker.js';
 import { startBenchRunner } from './lib/e2e-runner.js';

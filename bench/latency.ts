@@ -41,7 +41,7 @@ import pino from 'pino';
 import type { ServiceConfigInput } from '../src/config/service-config.js';
 import { parseStrategyConfigs, type StrategyConfigInput } from '../src/config/strategy-config.js';
 import type { Signal } from '../src/domain/signal.js';
-import type { SignalSink } from '../src/io/interfaces.js';
+import type { SignalSink } from '../src/ports.js';
 import { createTopics, deleteTopics, uniqueName, useBroker } from './lib/broker.js';
 import { startBenchRunner } from './lib/e2e-runner.js';
 import type { LoadgenConfig, LoadgenDone } from './lib/latency-loadgen.js';

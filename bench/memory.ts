@@ -24,7 +24,7 @@ import { Worker } from 'node:worker_threads';
 import pino from 'pino';
 import { parseStrategyConfigs, type StrategyConfig, type StrategyConfigInput } from '../src/config/strategy-config.js';
 import { decodeTick, type Tick } from '../src/domain/tick.js';
-import type { InputEvent } from '../src/io/interfaces.js';
+import type { InputEvent } from '../src/ports.js';
 import { Pipeline } from '../src/pipeline/pipeline.js';
 import { StrategyRegistry } from '../src/strategies/registry.js';
 import { Supervisor } from '../src/supervision/supervisor.js';

@@ -15,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 // Compiled sources: `npm run sample:generate` builds first.
 import { gaussian, mulberry32 } from '../dist/src/sim/prng.js';
+import { NSE_INSTRUMENTS, tickSigma } from '../dist/src/sim/instruments.js';
 
 const { values } = parseArgs({
   options: {
@@ -25,20 +26,11 @@ const { values } = parseArgs({
   },
 });
 
-const TRADING_SECONDS_PER_YEAR = 252 * 6.25 * 3600;
-
 const rand = mulberry32(Number(values.seed));
 const gauss = () => gaussian(rand);
 
-// Annualised volatility: NIFTY 50 ~13%, BANKNIFTY ~17%, large caps 20-30%.
-const instruments = [
-  { token: 256265, name: 'NIFTY 50', price: 23_450, annualVol: 0.13, weight: 3 },
-  { token: 260105, name: 'NIFTY BANK', price: 50_120, annualVol: 0.17, weight: 3 },
-  { token: 738561, name: 'RELIANCE', price: 1_265, annualVol: 0.24, weight: 1 },
-  { token: 341249, name: 'HDFCBANK', price: 1_742, annualVol: 0.22, weight: 1 },
-  { token: 408065, name: 'INFY', price: 1_860, annualVol: 0.26, weight: 1 },
-  { token: 2953217, name: 'TCS', price: 4_150, annualVol: 0.21, weight: 1 },
-];
+// Prices, annualised volatilities and weights: src/sim/instruments.ts (copied: the walk moves them).
+const instruments = NSE_INSTRUMENTS.map((i) => ({ ...i }));
 const totalWeight = instruments.reduce((a, i) => a + i.weight, 0);
 for (const i of instruments) {
   i.trend = 0; // drift per tick, in units of that tick's sigma
@@ -57,7 +49,7 @@ for (let k = 0; k < n; k++) {
   // mean gap, for its first one).
   const dt = inst.lastTs === undefined ? (0.11 * totalWeight) / inst.weight : (ts - inst.lastTs) / 1000;
   inst.lastTs = ts;
-  const sigma = inst.annualVol * Math.sqrt(dt / TRADING_SECONDS_PER_YEAR);
+  const sigma = tickSigma(inst.annualVol, dt);
   // Regime switches: now and then a trend starts or ends.
   if (rand() < 0.01) inst.trend = rand() < 0.4 ? 0 : (rand() - 0.5) * 0.5;
   inst.price *= Math.exp(sigma * (inst.trend + gauss()));

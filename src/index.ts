@@ -11,10 +11,10 @@ export { ServiceConfigSchema, parseServiceConfig, loadServiceConfig, type Servic
 export { Supervisor, type RoundResult, type StartReport, type SupervisorStatus } from './supervision/supervisor.js';
 export { Pipeline } from './pipeline/pipeline.js';
 export { startRuntime, type Runtime } from './app/runtime.js';
-export type { TickSource, FillSource, SignalSink, ConfigSource, InputEvent, TickBatch } from './io/interfaces.js';
-export { FileTickSource } from './io/file-tick-source.js';
-export { FileFillSource } from './io/file-fill-source.js';
-export { FileConfigSource } from './io/file-config-source.js';
-export { JsonlSignalSink } from './io/jsonl-signal-sink.js';
-export { MemoryTickSource, MemoryFillSource, MemorySignalSink, MemoryConfigSource } from './io/memory.js';
+export type { TickSource, FillSource, SignalSink, ConfigSource, InputEvent, TickBatch } from './ports.js';
+export { FileTickSource } from './transport/files/file-tick-source.js';
+export { FileFillSource } from './transport/files/file-fill-source.js';
+export { FileConfigSource } from './transport/files/file-config-source.js';
+export { JsonlSignalSink } from './transport/files/jsonl-signal-sink.js';
+export { MemoryTickSource, MemoryFillSource, MemorySignalSink, MemoryConfigSource } from './transport/memory/memory-sources.js';
 export { RunnerError, ERROR_CODES, type ErrorCode } from './errors.js';

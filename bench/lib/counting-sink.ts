@@ -1,5 +1,5 @@
 import type { Signal } from '../../src/domain/signal.js';
-import type { SignalSink } from '../../src/io/interfaces.js';
+import type { SignalSink } from '../../src/ports.js';
 
 /** A sink that only counts: the in-process benchmarks measure the runtime, not a destination. */
 export class CountingSink implements SignalSink {

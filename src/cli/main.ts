@@ -7,8 +7,8 @@ import { errorLine } from './error-line.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { REPLAY_USAGE, replayCommand } from './commands/replay.js';
 import { RUN_USAGE, runCommand } from './commands/run.js';
-import { SIMULATE_USAGE, simulateCommand } from './commands/simulate.js';
-import { STATUS_USAGE, statusCommand } from './commands/status.js';
+import { SIMULATE_USAGE, simulateCommand } from './commands/simulate/index.js';
+import { STATUS_USAGE, statusCommand } from './commands/status/index.js';
 import { STRATEGIES_USAGE, strategiesCommand } from './commands/strategies.js';
 import { UsageError } from './usage-error.js';
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
-import type { InputEvent, SignalSink } from '../io/interfaces.js';
+import type { InputEvent, SignalSink } from '../ports.js';
 import type { RoundResult, Supervisor } from '../supervision/supervisor.js';
 
 export interface PipelineOptions {

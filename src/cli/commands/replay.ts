@@ -2,15 +2,15 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { loadServiceConfig } from '../../config/service-config.js';
 import { createLogger, LOG_LEVELS } from '../../logging/logger.js';
-import { FileConfigSource } from '../../io/file-config-source.js';
-import { FileFillSource } from '../../io/file-fill-source.js';
-import { FileTickSource } from '../../io/file-tick-source.js';
-import { interleaveByTime, ticksOnly } from '../../io/interleave.js';
-import type { RejectedInput } from '../../io/interfaces.js';
-import { JsonlSignalSink } from '../../io/jsonl-signal-sink.js';
+import { FileConfigSource } from '../../transport/files/file-config-source.js';
+import { FileFillSource } from '../../transport/files/file-fill-source.js';
+import { FileTickSource } from '../../transport/files/file-tick-source.js';
+import { interleaveByTime, ticksOnly } from '../../async/interleave.js';
+import type { RejectedInput } from '../../ports.js';
+import { JsonlSignalSink } from '../../transport/files/jsonl-signal-sink.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
 import { startRuntime } from '../../app/runtime.js';
-import { ProgressBar, ticksPerSecond } from '../progress.js';
+import { progressBar, ticksPerSecond } from '../progress.js';
 import { COMMON_OPTIONS, withOverrides } from '../overrides.js';
 import { UsageError } from '../usage-error.js';
 
@@ -98,7 +98,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   // The speed is measured over the run of the ticks (threads already up, the
   // last signal written), by the bar and the summary alike; the start-up and
   // shutdown of the threads are reported beside it, not mixed into it.
-  const bar = new ProgressBar(!values['no-progress'], () => ({ ...ticks.progress(), ticks: p.counters.ticks }));
+  const bar = progressBar(!values['no-progress'], () => ({ ...ticks.progress(), ticks: p.counters.ticks }));
   let counters;
   let ranMs: number | undefined;
   try {

@@ -1,8 +1,13 @@
 import type { Logger } from 'pino';
-import { CoalescingRunner } from '../../io/coalescing-runner.js';
+import { CoalescingRunner } from '../../async/coalescing-runner.js';
+import { Lifecycle } from '../../lifecycle/lifecycle.js';
+import { watcherTransitions, type WatcherState } from '../watcher-lifecycle.js';
+import { Debouncer } from '../../timing/debouncer.js';
+import { within } from '../../timing/sleep.js';
 import type { ListenMeta, Sql } from 'postgres';
 import type { ParsedConfigs } from '../../config/strategy-config.js';
 import { serializeError } from '../../errors.js';
+import type { ConfigWatcher, ReloadStats } from '../../ports.js';
 
 /** The channel sql/migrations/002_strategy_configurations_notify.sql notifies on. */
 export const CONFIG_CHANNEL = 'strategy_configurations_changed';
@@ -28,16 +33,7 @@ export interface ConfigChangeListenerOptions {
   stopTimeoutMs?: number;
 }
 
-export interface ConfigListenerStats {
-  /** reloads that ended with onConfigs called */
-  reloads: number;
-  /** reloads that failed (load threw, or onConfigs threw) */
-  failures: number;
-  /** ISO time of the last successful reload */
-  lastReloadAt: string | null;
-  lastReloadReason: ConfigReloadReason | null;
-  /** the last failure, kept after later successes; null before any */
-  lastError: { code: string; message: string; at: string; reason: ConfigReloadReason } | null;
+export interface ConfigListenerStats extends ReloadStats<ConfigReloadReason> {
   /** notifications received for our schema */
   notifications: number;
   /** notifications ignored because they came from another schema */
@@ -47,6 +43,17 @@ export interface ConfigListenerStats {
   /** a reload is running now */
   reloading: boolean;
 }
+
+/**
+ * created → starting → listening (LISTEN established) | reconnecting (the
+ * first LISTEN failed; postgres.js retries on its own);
+ * listening → reconnecting (a reload failed: the database is presumed away);
+ * reconnecting → listening (LISTEN came back, or a reload succeeded);
+ * any → stopping → stopped.
+ */
+export type ConfigListenerState = WatcherState<'listening', 'reconnecting'>;
+
+const TRANSITIONS = watcherTransitions('listening', 'reconnecting', true);
 
 type Load = () => Promise<ParsedConfigs>;
 type OnConfigs = (parsed: ParsedConfigs, reason: ConfigReloadReason) => void | Promise<void>;
@@ -73,26 +80,23 @@ const PRIORITY: Record<ConfigReloadReason, number> = { periodic: 0, notify: 1, r
  * start() does not load: load once yourself AFTER start() resolves, so that a
  * change made between your load and the LISTEN is not missed.
  */
-export class ConfigChangeListener {
+export class ConfigChangeListener implements ConfigWatcher<ConfigListenerState, ConfigReloadReason> {
   readonly #sql: Sql;
   readonly #load: Load;
   readonly #onConfigs: OnConfigs;
   readonly #log: Logger;
-  readonly #debounceMs: number;
-  readonly #maxDebounceMs: number;
   readonly #intervalMs: number;
   readonly #stopTimeoutMs: number;
   #schema: string | null | undefined;
   readonly #autoSchema: boolean;
 
+  readonly lifecycle = new Lifecycle<ConfigListenerState>('ConfigChangeListener', 'created', TRANSITIONS);
   #starting: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
-  #stopped = false;
   #listenMeta: ListenMeta | undefined;
   #firstListenFailed = false;
 
-  #debounceTimer: NodeJS.Timeout | undefined;
-  #debounceStartedAt = 0;
+  readonly #debouncer: Debouncer;
   #interval: NodeJS.Timeout | undefined;
 
   readonly #reloads = new CoalescingRunner<ConfigReloadReason>(
@@ -117,8 +121,8 @@ export class ConfigChangeListener {
     this.#load = load;
     this.#onConfigs = onConfigs;
     this.#log = options.logger;
-    this.#debounceMs = Math.max(0, options.debounceMs ?? 200);
-    this.#maxDebounceMs = Math.max(this.#debounceMs, options.maxDebounceMs ?? this.#debounceMs * 5);
+    const debounceMs = Math.max(0, options.debounceMs ?? 200);
+    this.#debouncer = new Debouncer(() => this.requestReload('notify'), debounceMs, options.maxDebounceMs ?? debounceMs * 5);
     this.#intervalMs = Math.max(0, options.intervalMs ?? 60_000);
     this.#stopTimeoutMs = options.stopTimeoutMs ?? 2000;
     this.#autoSchema = options.schema === undefined;
@@ -137,7 +141,22 @@ export class ConfigChangeListener {
     return this.#starting;
   }
 
+  get #stopped(): boolean {
+    return this.lifecycle.is('stopping', 'stopped');
+  }
+
+  /** the lifecycle state (see ConfigListenerState) */
+  get state(): ConfigListenerState {
+    return this.lifecycle.state;
+  }
+
+  /** Date.now() when the current state was entered */
+  get stateSince(): number {
+    return this.lifecycle.since;
+  }
+
   async #start(): Promise<void> {
+    this.lifecycle.to('starting');
     if (this.#intervalMs > 0) {
       this.#interval = setInterval(() => this.requestReload('periodic'), this.#intervalMs);
       this.#interval.unref();
@@ -150,10 +169,13 @@ export class ConfigChangeListener {
       }
       this.#listenMeta = meta;
       if (this.#autoSchema && this.#schema === undefined) await this.#resolveSchema();
+      if (this.#stopped) return;
+      this.lifecycle.to('listening');
       this.#log.info({ channel: CONFIG_CHANNEL, schema: this.#schema ?? null }, 'listening for strategy configuration changes');
     } catch (err) {
       // postgres.js keeps the channel registered and re-LISTENs once the server answers (onListen then fires).
       this.#firstListenFailed = true;
+      this.lifecycle.tryTo('reconnecting');
       this.#log.warn({ err, channel: CONFIG_CHANNEL }, 'cannot LISTEN for strategy configuration changes yet; will retry, periodic reloads continue');
     }
   }
@@ -174,14 +196,15 @@ export class ConfigChangeListener {
   }
 
   async #stop(): Promise<void> {
-    this.#stopped = true;
+    this.lifecycle.to('stopping');
     const reloading = this.#reloads.stop();
-    if (this.#debounceTimer !== undefined) clearTimeout(this.#debounceTimer);
+    this.#debouncer.cancel();
     if (this.#interval !== undefined) clearInterval(this.#interval);
-    this.#debounceTimer = this.#interval = undefined;
+    this.#interval = undefined;
     if (this.#starting !== undefined) await this.#withTimeout(this.#starting);
     if (this.#listenMeta !== undefined) await this.#unlisten(this.#listenMeta);
     await reloading;
+    this.lifecycle.to('stopped');
   }
 
   /** Counters for /status (a copy). */
@@ -192,6 +215,8 @@ export class ConfigChangeListener {
   #onListen(): void {
     this.#stats.listens++;
     if (this.#stopped) return;
+    // The first LISTEN also fires this, while start() still resolves the schema: it moves to listening then.
+    if (!this.lifecycle.is('starting')) this.lifecycle.tryTo('listening');
     if (this.#autoSchema && this.#schema === undefined) void this.#resolveSchema();
     if (this.#stats.listens > 1 || this.#firstListenFailed) {
       this.#log.info({ channel: CONFIG_CHANNEL, listens: this.#stats.listens }, 'LISTEN re-established; reloading strategy configurations (notifications may have been missed)');
@@ -216,19 +241,7 @@ export class ConfigChangeListener {
     }
     this.#stats.notifications++;
     this.#log.debug({ op, id, schema }, 'strategy configuration change notified');
-    this.#debounce();
-  }
-
-  #debounce(): void {
-    const now = Date.now();
-    if (this.#debounceTimer === undefined) this.#debounceStartedAt = now;
-    else clearTimeout(this.#debounceTimer);
-    const wait = Math.max(0, Math.min(this.#debounceMs, this.#debounceStartedAt + this.#maxDebounceMs - now));
-    this.#debounceTimer = setTimeout(() => {
-      this.#debounceTimer = undefined;
-      this.requestReload('notify');
-    }, wait);
-    this.#debounceTimer.unref();
+    this.#debouncer.trigger();
   }
 
   async #reloadOnce(reason: ConfigReloadReason): Promise<void> {
@@ -236,10 +249,12 @@ export class ConfigChangeListener {
     try {
       parsed = await this.#load();
     } catch (err) {
+      if (!this.#stopped) this.lifecycle.tryTo('reconnecting');
       this.#fail(reason, err, 'warn', 'strategy configuration reload failed; keeping the last configuration');
       return;
     }
     if (this.#stopped) return;
+    if (this.lifecycle.is('reconnecting')) this.lifecycle.to('listening');
     try {
       await this.#onConfigs(parsed, reason);
     } catch (err) {
@@ -280,17 +295,9 @@ export class ConfigChangeListener {
   }
 
   async #withTimeout(p: Promise<unknown>): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      p.then(
-        () => {},
-        () => {},
-      ),
-      new Promise<void>((r) => {
-        timer = setTimeout(r, this.#stopTimeoutMs);
-        timer.unref();
-      }),
-    ]);
-    clearTimeout(timer);
+    await within(
+      p.catch(() => undefined),
+      this.#stopTimeoutMs,
+    );
   }
 }

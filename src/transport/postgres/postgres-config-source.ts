@@ -1,6 +1,6 @@
 import type { Sql } from 'postgres';
 import { parseStrategyConfigs, type ParsedConfigs } from '../../config/strategy-config.js';
-import type { ConfigSource } from '../../io/interfaces.js';
+import type { ConfigSource } from '../../ports.js';
 
 interface Row {
   id: string;

@@ -1,11 +1,16 @@
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type { Service } from '../../../src/app/service.js';
+import type { ConfigWatchStatus } from '../../../src/app/strategy-config-loading.js';
 import { SignalSchema, type Signal } from '../../../src/domain/signal.js';
 import { consumeUntil, produce } from '../../helpers/infra.js';
 import { eventually, insertStrategy, serviceConfigInput, startService, strategyDatabase, testTopics } from '../../helpers/service.js';
 import { strategiesFile } from '../../helpers/strategies-file.js';
 
 const parse = (values: { value: string }[]): Signal[] => values.map((m) => SignalSchema.parse(JSON.parse(m.value)));
+/** The configuration watcher's state, as /status reports it. */
+const configWatch = async (s: Service): Promise<ConfigWatchStatus> =>
+  ((await (await fetch(`http://127.0.0.1:${s.statusPort}/status`)).json()) as { config_watch: ConfigWatchStatus }).config_watch;
 const tick = (price: number, ts: number) => ({ key: '1', value: { instrument_token: 1, last_price: price, timestamp: ts } });
 
 describe('strategy-runner run: configuration changes without a restart', { timeout: 120_000 }, () => {
@@ -38,8 +43,9 @@ describe('strategy-runner run: configuration changes without a restart', { timeo
     const sup = service.runtime!.supervisor;
     write([{ id: 'x', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }, { id: 'y', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]);
     await eventually('y started', () => sup.strategyState('y'), (s) => s === 'running', 15_000);
+    const failuresBefore = (await configWatch(service)).failures;
     writeFileSync(file, '{ not json');
-    await new Promise((r) => setTimeout(r, 600));
+    await eventually('the broken file rejected', async () => (await configWatch(service)).failures, (n) => n > failuresBefore, 15_000);
     expect(sup.strategyState('y')).toBe('running');
     await produce(t.ticks, [tick(5, 1)]);
     expect(parse(await consumeUntil(t.signalTopic('paper'), (m) => m.length >= 2)).map((s) => s.strategy_id).sort()).toEqual(['x', 'y']);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { Service } from '../../../src/app/service.js';
+import type { ConfigWatchStatus } from '../../../src/app/strategy-config-loading.js';
 import { parseServiceConfig, type ServiceConfigInput } from '../../../src/config/service-config.js';
 import { FIXTURES, memoryLogger } from '../../helpers/runtime.js';
 import { eventually, insertStrategy, serviceConfigInput, strategyDatabase, testTopics } from '../../helpers/service.js';
@@ -32,6 +33,10 @@ function freePort(): Promise<number> {
 
 const readyz = (s: Service): Promise<number> =>
   s.statusPort === undefined ? Promise.resolve(0) : fetch(`http://127.0.0.1:${s.statusPort}/readyz`).then((r) => r.status).catch(() => 0);
+
+/** The configuration watcher's state, as /status reports it. */
+const configWatch = async (s: Service): Promise<ConfigWatchStatus> =>
+  ((await (await fetch(`http://127.0.0.1:${s.statusPort}/status`)).json()) as { config_watch: ConfigWatchStatus }).config_watch;
 
 /** The test database through a proxy the test can cut. */
 async function proxiedDatabase(rows: Parameters<typeof strategyDatabase>[0]) {
@@ -87,8 +92,10 @@ describe('outages', { timeout: 120_000 }, () => {
     const { proxy, url } = await proxiedDatabase([{ id: 'a', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 1 } }]);
     const { service } = serviceOf(serviceConfigInput(t, url, { strategies: { reloadIntervalMs: 300 } }));
     await service.start();
+    const failuresBefore = (await configWatch(service)).failures;
     await proxy.cut();
-    await new Promise((r) => setTimeout(r, 1500)); // several failed periodic reloads
+    // several failed periodic reloads, the listener waiting for the database
+    await eventually('failed periodic reloads', () => configWatch(service), (w) => w.state === 'reconnecting' && w.failures >= failuresBefore + 2, 15_000);
     expect(service.state).toBe('running');
     expect(service.runtime!.supervisor.strategyState('a')).toBe('running');
     expect(await readyz(service)).toBe(200);

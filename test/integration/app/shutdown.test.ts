@@ -208,8 +208,8 @@ describe('strategy-runner run: stopping on a signal', { timeout: 120_000 }, () =
     const runner = await spawnRunner(serviceConfigInput(t, db.url, { strategyModules: [SLOW_MODULE] }));
     const lines = logLines(runner.child);
     runner.child.kill('SIGTERM');
-    // onStop takes 60 s and the deadline is 10 s: after a second the runner is still stopping.
-    await new Promise((r) => setTimeout(r, 1000));
+    // onStop takes 60 s and the deadline is 10 s: once the stop is under way the runner is still stopping.
+    await eventually('the stop under way', () => lines.some((l) => l['msg'] === 'stopping' && l['signal'] === 'SIGTERM'), (ok) => ok, 15_000);
     expect(runner.child.exitCode, logText(lines)).toBeNull();
     const t0 = Date.now();
     runner.child.kill('SIGTERM');

@@ -4,13 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { DEFAULT_INSTRUMENTS, randomWalkTicks, simulateCommand } from '../../../src/cli/commands/simulate.js';
+import { simulateCommand } from '../../../src/cli/commands/simulate/index.js';
+import { DEFAULT_INSTRUMENTS } from '../../../src/sim/instruments.js';
+import { randomWalkTicks } from '../../../src/sim/random-walk.js';
 import { decodeTick, type Tick } from '../../../src/domain/tick.js';
 import { RunnerError } from '../../../src/errors.js';
 import { consumeUntil, createTopics, kafka, kafkaBrokers, unique, type Consumed } from '../../helpers/infra.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const SIMULATE_JS = join(ROOT, 'dist/src/cli/commands/simulate.js');
+const SIMULATE_JS = join(ROOT, 'dist/src/cli/commands/simulate/index.js');
 
 /** A service configuration file that points at the test broker. */
 function configFile(brokers = kafkaBrokers()): string {

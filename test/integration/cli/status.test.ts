@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startRuntime, type Runtime } from '../../../src/app/runtime.js';
-import { statusCommand } from '../../../src/cli/commands/status.js';
+import { statusCommand } from '../../../src/cli/commands/status/index.js';
 import { fmtInt } from '../../../src/cli/table.js';
 import { UsageError } from '../../../src/cli/usage-error.js';
 import { parseServiceConfig } from '../../../src/config/service-config.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MemorySignalSink, MemoryTickSource } from '../../../src/io/memory.js';
-import { ticksOnly } from '../../../src/io/interleave.js';
+import { MemorySignalSink, MemoryTickSource } from '../../../src/transport/memory/memory-sources.js';
+import { ticksOnly } from '../../../src/async/interleave.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import { configs, memoryLogger, newSupervisor, runTicks, signalsOf, strategyStatus } from '../../helpers/runtime.js';
 import { randomWalk, ticksOf } from '../../helpers/ticks.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { StrategyConfigInput } from '../../../src/config/strategy-config.js';
 import type { Signal } from '../../../src/domain/signal.js';
-import { MemorySignalSink, MemoryTickSource } from '../../../src/io/memory.js';
-import { ticksOnly } from '../../../src/io/interleave.js';
+import { MemorySignalSink, MemoryTickSource } from '../../../src/transport/memory/memory-sources.js';
+import { ticksOnly } from '../../../src/async/interleave.js';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
 import { configs, memoryLogger, newSupervisor, runStreaming, signalsOf, strategyStatus } from '../../helpers/runtime.js';
 import { randomWalk } from '../../helpers/ticks.js';

@@ -1,8 +1,8 @@
 import { collectProcessErrors } from '../../helpers/process-errors.js';
 import { describe, it, expect } from 'vitest';
 import { Pipeline } from '../../../src/pipeline/pipeline.js';
-import { MemorySignalSink } from '../../../src/io/memory.js';
-import type { InputEvent, TickBatch } from '../../../src/io/interfaces.js';
+import { MemorySignalSink } from '../../../src/transport/memory/memory-sources.js';
+import type { InputEvent, TickBatch } from '../../../src/ports.js';
 import type { RoundResult, StrategyTickError, Supervisor } from '../../../src/supervision/supervisor.js';
 import type { Fill } from '../../../src/domain/fill.js';
 import type { Signal } from '../../../src/domain/signal.js';

@@ -104,6 +104,7 @@ describe('ConfigChangeListener', () => {
     expect(listener.stats).toMatchObject({ failures: 0, lastError: null, listens: 1, lastReloadReason: 'notify' });
     expect(listener.stats.reloads).toBe(calls.length);
     expect(listener.stats.notifications).toBeGreaterThanOrEqual(5);
+    expect(listener.state).toBe('listening');
     expect(Date.parse(listener.stats.lastReloadAt!)).toBeGreaterThan(Date.now() - 60_000);
   });
 
@@ -191,6 +192,7 @@ describe('ConfigChangeListener', () => {
     expect(killed.length).toBe(1);
     await until('a reconnect reload', () => calls.some((c) => c.reason === 'reconnect'), 20_000);
     expect(listener.stats.listens).toBe(2);
+    expect(listener.state).toBe('listening');
 
     // notifications still arrive on the new connection
     await insertStrategy(db.sql, row('after-reconnect'));
@@ -273,6 +275,7 @@ describe('ConfigChangeListener', () => {
     await sleep(300);
     expect(calls).toEqual([]);
     expect(listener.stats.reloading).toBe(false);
+    expect(listener.state).toBe('stopped');
     await expect(listener.start()).rejects.toThrow(/after stop/);
   });
 });

@@ -1,0 +1,269 @@
+import type { Logger } from 'pino';
+import type { ServiceConfig } from '../config/service-config.js';
+import type { ParsedConfigs } from '../config/strategy-config.js';
+import { RunnerError } from '../errors.js';
+import { Pipeline } from '../pipeline/pipeline.js';
+import type { InputEvent, SignalSink } from '../ports.js';
+import { Backoff } from '../timing/backoff.js';
+import { TIMED_OUT, sleep, within } from '../timing/sleep.js';
+import { kafkaError } from '../transport/kafka/client.js';
+import { signalTopic } from '../transport/kafka/kafka-config.js';
+import { KafkaInput } from '../transport/kafka/kafka-input.js';
+import { KafkaSignalSink } from '../transport/kafka/kafka-signal-sink.js';
+import { startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
+import { StrategyConfigLoading, type ConfigWatchStatus } from './strategy-config-loading.js';
+
+/**
+ * The seams of the live assembly. Service passes its status hooks; the e2e
+ * benchmark passes its strategies and wraps the sink and the events.
+ */
+export interface LiveAssemblyOptions {
+  config: ServiceConfig;
+  logger: Logger;
+  /** aborts when a stop is requested: the start ends at its next step, a retry wait ends at once */
+  signal: AbortSignal;
+  /** fixed strategy configurations (no database, no watching); default: strategy-config-loading from `config` */
+  configs?: ParsedConfigs;
+  /** extra /status sections, /readyz reasons and warnings of the owner (the service's state) */
+  statusExtra?: () => Record<string, unknown>;
+  notReadyReasons?: () => string[];
+  /** whether re-read configurations still apply (the owner is starting or running) */
+  live?: () => boolean;
+  /** the pipeline failed while running: the owner stops */
+  onPipelineFailure?: (err: unknown) => void;
+  wrapSink?: (sink: SignalSink) => SignalSink;
+  wrapEvents?: (events: AsyncIterable<InputEvent>) => AsyncIterable<InputEvent>;
+}
+
+export interface StopResult {
+  /** a step did not finish within what was left of the deadline */
+  timedOut: boolean;
+}
+
+/**
+ * The live service put together, in order: the strategy-configuration source,
+ * the Kafka signal sink, the Kafka input, the runtime (status server first,
+ * then the configurations, registry, supervisor, threads), the broker check
+ * (retried with back-off while the broker is away), the streaming pipeline,
+ * the input's start, the configuration watcher. `stop()` takes it apart in
+ * the order that loses nothing, within one deadline.
+ */
+export class LiveAssembly {
+  readonly config: ServiceConfig;
+  readonly #log: Logger;
+  readonly #o: LiveAssemblyOptions;
+  readonly loading: StrategyConfigLoading | undefined;
+  readonly sink: KafkaSignalSink;
+  readonly input: KafkaInput;
+  #runtime: Runtime | undefined;
+  #pipeline: Pipeline | undefined;
+  #pipelineRun: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
+  /** what the start is waiting for (a broker, a database), for /readyz */
+  #waitingFor: string | undefined;
+  #clientClosesInFlight = 0;
+
+  /** Builds the configuration source, the sink and the input (nothing connects yet). */
+  constructor(o: LiveAssemblyOptions) {
+    this.config = o.config;
+    this.#log = o.logger;
+    this.#o = o;
+    if (o.configs === undefined) {
+      this.loading = new StrategyConfigLoading({ config: o.config, logger: o.logger, signal: o.signal, waitingFor: (w) => (this.#waitingFor = w) });
+    }
+    const sink = new KafkaSignalSink(o.config.kafka, o.logger);
+    this.sink = sink;
+    this.input = new KafkaInput({ config: o.config.kafka, logger: o.logger, deadLetter: (d) => sink.deadLetter(d) });
+  }
+
+  get runtime(): Runtime | undefined {
+    return this.#runtime;
+  }
+
+  get pipeline(): Pipeline | undefined {
+    return this.#pipeline;
+  }
+
+  /** settles when the pipeline's run ends (undefined before it runs) */
+  get pipelineRun(): Promise<void> | undefined {
+    return this.#pipelineRun;
+  }
+
+  get waitingFor(): string | undefined {
+    return this.#waitingFor;
+  }
+
+  get clientCloseInFlight(): boolean {
+    return this.#clientClosesInFlight > 0;
+  }
+
+  /** The configuration watcher's state for /status (`config_watch`). */
+  configWatch(): ConfigWatchStatus | null {
+    return this.loading?.watchStatus() ?? null;
+  }
+
+  /** Between start-up steps: give up when a stop was requested. */
+  #checkpoint(): void {
+    if (this.#o.signal.aborted) throw new RunnerError('SUPERVISOR_STATE', 'start-up interrupted by a stop request');
+  }
+
+  /** Start everything, in order (once). */
+  start(): Promise<void> {
+    this.#starting ??= this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const c = this.config;
+    const { sink, input, loading } = this;
+    let configs: ParsedConfigs | undefined;
+    // The status server comes up first: while PostgreSQL does not answer, /readyz says so.
+    this.#runtime = await startRuntime(this.#runtimeOptions(async () => {
+      const loaded = loading === undefined ? this.#o.configs! : await loading.initial();
+      this.#waitingFor = undefined;
+      this.#checkpoint();
+      this.#log.info({ source: loading?.source.name ?? 'given', configs: loaded.configs.length, invalid: loaded.errors.length }, 'strategy configurations loaded');
+      configs = loaded;
+      return loaded;
+    }));
+    this.#checkpoint();
+    const brokers = new Set(configs!.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
+    // The threads and the status server are up: /readyz says "not ready" while the broker is away.
+    await this.#untilKafka(async () => {
+      await sink.connect();
+      await input.checkTopics([c.kafka.topics.ticks, c.kafka.topics.fills, c.kafka.topics.deadLetter, ...[...brokers].map((b) => signalTopic(c.kafka, b))], c.kafka.createTopics);
+    });
+    const pipeline = new Pipeline({
+      supervisor: this.#runtime.supervisor,
+      sink: this.#o.wrapSink === undefined ? sink : this.#o.wrapSink(sink),
+      logger: this.#log,
+      maxInFlightRounds: c.dispatch.maxInFlightRounds,
+      maxPendingDeliveries: c.kafka.producer.maxPendingRounds,
+      mode: 'streaming',
+    });
+    this.#checkpoint();
+    this.#pipeline = pipeline;
+    const events = this.#o.wrapEvents === undefined ? input.events() : this.#o.wrapEvents(input.events());
+    this.#pipelineRun = pipeline.run(events).then(
+      () => undefined,
+      (err: unknown) => this.#o.onPipelineFailure?.(err),
+    );
+    await input.start();
+    this.#checkpoint();
+    if (c.strategies.watch && loading !== undefined) await loading.watch((parsed, reason) => this.#apply(parsed, reason));
+  }
+
+  #runtimeOptions(configs: () => Promise<ParsedConfigs>): RuntimeOptions {
+    const { input, sink } = this;
+    return {
+      config: this.config,
+      configs,
+      logger: this.#log,
+      statusExtra: () => ({
+        consumer: input.status(),
+        producer: sink.status(),
+        pipeline: this.#pipeline?.counters ?? null,
+        config_watch: this.configWatch(),
+        ...this.#o.statusExtra?.(),
+      }),
+      notReadyReasons: () => this.#notReadyReasons(),
+      warnings: () => this.loading?.warnings() ?? [],
+      metrics: {
+        pipeline: () => this.#pipeline?.counters,
+        consumer: () => ({ lag: input.lag(), ...input.counters }),
+        producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered }),
+      },
+    };
+  }
+
+  /** Why the service is not ready, most fundamental first; empty when it is. */
+  #notReadyReasons(): string[] {
+    const { input, sink } = this;
+    const reasons: string[] = [...(this.#o.notReadyReasons?.() ?? [])];
+    reasons.push(...input.readiness().reasons);
+    if (input.state !== 'created') {
+      if (!sink.connected) reasons.push('signal producer not connected');
+      else if (!sink.healthy()) reasons.push('signals handed to the producer have waited more than 10 s for the broker to acknowledge them');
+    }
+    return reasons;
+  }
+
+  /** Apply configurations re-read while running (hot reload). */
+  async #apply(parsed: ParsedConfigs, reason: string): Promise<void> {
+    if (this.#o.live?.() === false) return;
+    for (const err of parsed.errors) this.#log.error({ code: err.code, details: err.details }, err.message);
+    // Signals of a new broker need their topic before the strategy starts emitting.
+    const brokers = new Set(parsed.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
+    await this.input.checkTopics([...brokers].map((b) => signalTopic(this.config.kafka, b)), this.config.kafka.createTopics);
+    const report = await this.#runtime!.supervisor.applyConfigs(parsed.configs, parsed.errors);
+    if (report.added.length + report.removed.length + report.changed.length + report.rejected.length > 0) {
+      this.#log.info({ reason, ...report }, 'configuration reloaded');
+    }
+  }
+
+  /** Retry a Kafka step with back-off (1 s doubling to 30 s) until it succeeds or a stop is requested; a non-retryable error (a missing topic) is final. */
+  async #untilKafka(step: () => Promise<void>): Promise<void> {
+    const since = new Date().toISOString();
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 30_000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await step();
+        this.#waitingFor = undefined;
+        return;
+      } catch (err) {
+        const e = kafkaError(err, 'connecting to Kafka');
+        if (!e.retryable) throw e;
+        this.#waitingFor = `Kafka broker unreachable at start since ${since} (${attempt} attempts; last: ${(err as Error).message})`;
+        if (this.#o.signal.aborted) throw new RunnerError('KAFKA_UNAVAILABLE', `broker unreachable and the service is stopping: ${(err as Error).message}`, { cause: err });
+        const delay = backoff.next();
+        this.#log.warn({ attempt, retry_in_ms: delay, err: (err as Error).message, brokers: this.config.kafka.brokers }, 'Kafka unreachable; retrying');
+        await sleep(delay, this.#o.signal);
+      }
+    }
+  }
+
+  /**
+   * Stop fetching, let the threads finish what they hold, deliver every
+   * pending signal, commit, close; each step gets what is left of
+   * shutdown.deadlineMs. Call it after aborting the signal. Every step runs,
+   * whatever the earlier ones did.
+   */
+  async stop(): Promise<StopResult> {
+    const c = this.config;
+    const end = Date.now() + c.shutdown.deadlineMs;
+    const remaining = (): number => Math.max(0, end - Date.now());
+    let timedOut = false;
+    const step = async (what: string, fn: () => Promise<unknown> | undefined, atLeastMs = 0): Promise<void> => {
+      try {
+        const p = fn();
+        if (p === undefined) return;
+        if ((await within(p, Math.max(atLeastMs, remaining()))) === TIMED_OUT) {
+          timedOut = true;
+          this.#log.warn({ step: what, deadline_ms: c.shutdown.deadlineMs }, 'shutdown step did not finish within the deadline');
+        }
+      } catch (err) {
+        this.#log.warn({ err, step: what }, 'shutdown step failed');
+      }
+    };
+    // A start still under way stops at its next step (the aborted signal is its
+    // checkpoint); stopping the input first ends its waits (orders.filled, warm-up).
+    await step('stop fetching', () => this.input.stop());
+    await step('interrupt start-up', () => this.#starting?.catch(() => undefined));
+    await step('stop watching configurations', () => this.loading?.stopWatching());
+    await step('drain pipeline', () => this.#pipelineRun);
+    // The Kafka clients get at least shutdown.clientCloseMs each, deadline or
+    // not: a client left mid-close would keep the process from exiting.
+    const clientMs = c.shutdown.clientCloseMs;
+    await step('commit and close consumer', () => this.#trackClose(this.input.close()), clientMs);
+    await step('close producer', () => this.#trackClose(this.sink.close()), clientMs);
+    await step('stop threads', () => this.#runtime?.close(Math.max(100, remaining())));
+    await step('close database', () => this.loading?.close(Math.max(1, Math.floor(remaining() / 1000))));
+    return { timedOut };
+  }
+
+  /** Counts a Kafka client close as in flight until it settles (whatever the deadline). */
+  #trackClose(p: Promise<void>): Promise<void> {
+    this.#clientClosesInFlight++;
+    return p.finally(() => this.#clientClosesInFlight--);
+  }
+}
