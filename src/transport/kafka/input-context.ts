@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import type { EventQueue } from '../../io/event-queue.js';
-import type { InputEvent } from '../../io/interfaces.js';
+import type { EventQueue } from '../../async/event-queue.js';
+import type { InputEvent } from '../../ports.js';
 import type { BrokerContact } from './broker-contact.js';
 import type { KafkaConfig } from './kafka-config.js';
 import type { DeadLetter } from './kafka-signal-sink.js';

@@ -1,8 +1,8 @@
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import { RunnerError } from '../../errors.js';
-import { EventQueue } from '../../io/event-queue.js';
-import type { InputEvent } from '../../io/interfaces.js';
+import { EventQueue } from '../../async/event-queue.js';
+import type { InputEvent } from '../../ports.js';
 import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
 import { BrokerContact } from './broker-contact.js';
 import { createKafka } from './client.js';

@@ -2,7 +2,7 @@ import { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import type { Signal } from '../../domain/signal.js';
 import { RunnerError } from '../../errors.js';
-import type { SignalSink } from '../../io/interfaces.js';
+import type { SignalSink } from '../../ports.js';
 import { createKafka, errorCode } from './client.js';
 import { signalTopic, type KafkaConfig } from './kafka-config.js';
 

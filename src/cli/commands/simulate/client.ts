@@ -1,7 +1,8 @@
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { KafkaConfig } from '../../../transport/kafka/kafka-config.js';
 import { RunnerError } from '../../../errors.js';
-import { errorCode } from '../../../transport/kafka/client.js';
+import { kafkaError } from '../../../transport/kafka/client.js';
+import { TopicAdmin, type TopicSpec } from '../../../transport/kafka/topic-admin.js';
 import type { RandomWalk } from '../../../sim/random-walk.js';
 
 /** A connected producer for synthetic ticks; a broker that does not answer is KAFKA_UNAVAILABLE. */
@@ -94,44 +95,31 @@ export async function ensureTopic(
   kafka: KafkaJS.Kafka,
   topic: string,
   brokers: readonly string[],
-  create: { partitions: number; replicationFactor: number } | undefined,
+  create: TopicSpec | undefined,
 ): Promise<void> {
-  const admin = kafka.admin();
+  const admin = new TopicAdmin(kafka);
   try {
-    await admin.connect();
-    let topics: string[];
+    let missing: string[];
     try {
-      topics = await admin.listTopics({ timeout: 5000 });
+      missing = await admin.missingTopics([topic], 5000);
     } catch (err) {
       throw kafkaError(err, `no answer from the Kafka brokers ${brokers.join(',')}`);
     }
-    if (topics.includes(topic)) return;
+    if (missing.length === 0) return;
     if (create === undefined) {
       throw new RunnerError('KAFKA_TOPIC_MISSING', `topic ${topic} does not exist on ${brokers.join(',')} (create it, or pass --create-topic)`, {
         details: { topic },
       });
     }
+    let created: boolean;
     try {
-      await admin.createTopics({ topics: [{ topic, numPartitions: create.partitions, replicationFactor: create.replicationFactor }] });
-    } catch (err) {
       // Created meanwhile by someone else: fine.
-      if (!(await admin.listTopics({ timeout: 5000 }).catch(() => [] as string[])).includes(topic)) {
-        throw kafkaError(err, `cannot create topic ${topic}`);
-      }
-      return;
+      created = await admin.createTopics([topic], create, { tolerateRace: true, timeoutMs: 5000 });
+    } catch (err) {
+      throw kafkaError(err, `cannot create topic ${topic}`);
     }
-    process.stderr.write(`simulate: created topic ${topic} with ${create.partitions} partitions\n`);
+    if (created) process.stderr.write(`simulate: created topic ${topic} with ${create.partitions} partitions\n`);
   } finally {
-    await admin.disconnect().catch(() => {});
+    await admin.close().catch(() => {});
   }
-}
-
-/** A Kafka failure of `simulate`: always KAFKA_UNAVAILABLE (with the client's code), a RunnerError as it is. */
-export function kafkaError(err: unknown, what: string): RunnerError {
-  if (err instanceof RunnerError) return err;
-  const code = errorCode(err);
-  return new RunnerError('KAFKA_UNAVAILABLE', `${what}: ${(err as Error)?.message ?? String(err)}`, {
-    cause: err,
-    details: { kafka_code: code },
-  });
 }

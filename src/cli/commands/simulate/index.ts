@@ -6,7 +6,8 @@ import { RandomWalk } from '../../../sim/random-walk.js';
 import { holdProcess } from '../../../async/hold-process.js';
 import { sleep } from '../../../timing/sleep.js';
 import { createKafka } from '../../../transport/kafka/client.js';
-import { connectTickProducer, ensureTopic, kafkaError, TickSender } from './client.js';
+import { kafkaError } from '../../../transport/kafka/client.js';
+import { connectTickProducer, ensureTopic, TickSender } from './client.js';
 import { dueTicks, MAX_IN_FLIGHT, MAX_SEND, parseSimulateArgs, TICK_MS, type SimulateResult } from './model.js';
 import { startProgress, summary } from './render.js';
 

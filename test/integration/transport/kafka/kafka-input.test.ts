@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import type { InputEvent, TickBatch } from '../../../../src/io/interfaces.js';
+import type { InputEvent, TickBatch } from '../../../../src/ports.js';
 import { KafkaConfigSchema, type KafkaConfig } from '../../../../src/transport/kafka/kafka-config.js';
 import { KafkaInput } from '../../../../src/transport/kafka/kafka-input.js';
 import type { DeadLetter } from '../../../../src/transport/kafka/kafka-signal-sink.js';

@@ -1,7 +1,7 @@
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import pino from 'pino';
-import { EventQueue } from '../../../../src/io/event-queue.js';
-import type { InputEvent } from '../../../../src/io/interfaces.js';
+import { EventQueue } from '../../../../src/async/event-queue.js';
+import type { InputEvent } from '../../../../src/ports.js';
 import { BrokerContact } from '../../../../src/transport/kafka/broker-contact.js';
 import { inputCounters, type InputContext } from '../../../../src/transport/kafka/input-context.js';
 import { KafkaConfigSchema } from '../../../../src/transport/kafka/kafka-config.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TickBatch } from '../../../../src/io/interfaces.js';
+import type { TickBatch } from '../../../../src/ports.js';
 import { TickHandler } from '../../../../src/transport/kafka/tick-handler.js';
 import { batchOf, testContext, tickJson } from './helpers.js';
 
