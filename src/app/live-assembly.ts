@@ -12,6 +12,7 @@ import { KafkaInput } from '../transport/kafka/kafka-input.js';
 import { KafkaSignalSink } from '../transport/kafka/kafka-signal-sink.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { StrategyConfigLoading, type ConfigWatchStatus } from './strategy-config-loading.js';
+import type { StatusSections } from '../status/status-document.js';
 
 /**
  * The seams of the live assembly. Service passes its status hooks; the e2e
@@ -25,7 +26,7 @@ export interface LiveAssemblyOptions {
   /** fixed strategy configurations (no database, no watching); default: strategy-config-loading from `config` */
   configs?: ParsedConfigs;
   /** extra /status sections, /readyz reasons and warnings of the owner (the service's state) */
-  statusExtra?: () => Record<string, unknown>;
+  statusExtra?: () => StatusSections;
   notReadyReasons?: () => string[];
   /** whether re-read configurations still apply (the owner is starting or running) */
   live?: () => boolean;
@@ -162,7 +163,7 @@ export class LiveAssembly {
       statusExtra: () => ({
         consumer: input.status(),
         producer: sink.status(),
-        pipeline: this.#pipeline?.counters ?? null,
+        pipeline: this.#pipeline?.status() ?? null,
         config_watch: this.configWatch(),
         ...this.#o.statusExtra?.(),
       }),

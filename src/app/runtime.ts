@@ -8,6 +8,7 @@ import { StrategyRegistry } from '../strategies/registry.js';
 import { Supervisor, type StartReport } from '../supervision/supervisor.js';
 import { resolveWorkerEntry } from '../supervision/worker-entry.js';
 import { RunnerError, type ErrorCode } from '../errors.js';
+import type { StatusSections } from '../status/status-document.js';
 
 export interface Runtime {
   readonly registry: StrategyRegistry;
@@ -31,7 +32,7 @@ export interface RuntimeOptions {
   clock?: 'wall' | 'event';
   logger: Logger;
   /** extra sections for /status (pipeline counters, input progress, ...) */
-  statusExtra?: () => Record<string, unknown>;
+  statusExtra?: () => StatusSections;
   /** why the command is not ready beyond its threads (a consumer's assignment, the broker); empty = ready */
   notReadyReasons?: () => string[];
   /** conditions an operator should know of that do not make it unready (a database away while running) */

@@ -14,21 +14,12 @@ import { FileConfigWatcher } from '../transport/files/file-config-watcher.js';
 import { ConfigChangeListener } from '../transport/postgres/config-listener.js';
 import { connectPostgres, postgresError, probe, redactUrl } from '../transport/postgres/connect.js';
 import { PostgresConfigSource } from '../transport/postgres/postgres-config-source.js';
+import type { ConfigWatchStatus } from '../status/status-document.js';
+export type { ConfigWatchStatus } from '../status/status-document.js';
 
 /** What a running service does with configurations re-read while it runs. */
 export type ApplyConfigs = (parsed: ParsedConfigs, reason: string) => Promise<void>;
 
-/** The configuration watcher's state for /status (`config_watch`): which watcher, its lifecycle state, its counters. */
-export interface ConfigWatchStatus {
-  kind: 'postgres' | 'file';
-  state: string;
-  since: string;
-  reloads: number;
-  failures: number;
-  last_reload_at: string | null;
-  last_reload_reason: string | null;
-  last_error: { code: string; message: string; at: string; reason: string } | null;
-}
 
 export interface StrategyConfigLoadingOptions {
   config: ServiceConfig;

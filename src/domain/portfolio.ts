@@ -66,7 +66,15 @@ export function applyFill(p: PortfolioView, fill: Fill): PortfolioView {
 }
 
 /** JSON-friendly form for /status and logs. */
-export function portfolioToJSON(p: PortfolioView): Record<string, unknown> {
+/** A portfolio as JSON (/status, the portfolio rebuilt at start). */
+export interface PortfolioJSON {
+  cash: number;
+  realized_pnl: number;
+  fill_count: number;
+  positions: { instrument_token: number; quantity: number; avg_price: number; realized_pnl: number }[];
+}
+
+export function portfolioToJSON(p: PortfolioView): PortfolioJSON {
   return {
     cash: p.cash,
     realized_pnl: p.realizedPnl,

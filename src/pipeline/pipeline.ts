@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
 import type { InputEvent, SignalSink } from '../ports.js';
-import type { RoundResult, Supervisor } from '../supervision/supervisor.js';
+import type { PipelineStatus } from '../status/status-document.js';
+import type { RoundResult, Supervisor, SupervisorTotals } from '../supervision/supervisor.js';
 
 export interface PipelineOptions {
   supervisor: Supervisor;
@@ -35,21 +36,43 @@ interface StreamingRound {
   onDelivered: (() => void) | undefined;
 }
 
+/**
+ * A run's counts. Each has one owner: what was dispatched (ticks, rounds,
+ * signals, tick errors, unrouted ticks) and what fills did are the
+ * supervisor's totals, read through here; the pipeline itself counts only
+ * what it alone sees: signals the sink acknowledged, and signals and errors
+ * per strategy over the whole run (a thread's own counts start again with
+ * each restart). Ticks re-read for warm-up are the input's (`consumer.counters`).
+ */
 export interface PipelineCounters {
-  ticks: number;
-  /** of which re-read after a restart to rebuild state (no signals emitted) */
-  warmupTicks: number;
-  rounds: number;
-  signals: number;
+  readonly ticks: number;
+  readonly rounds: number;
+  readonly signals: number;
   /** signals the sink has acknowledged */
   signalsDelivered: number;
-  tickErrors: number;
-  unroutedTicks: number;
-  fillsApplied: number;
-  fillsDuplicate: number;
-  fillsUnknownStrategy: number;
+  readonly tickErrors: number;
+  readonly unroutedTicks: number;
+  readonly fillsApplied: number;
+  readonly fillsDuplicate: number;
+  readonly fillsUnknownStrategy: number;
   signalsByStrategy: Record<string, number>;
   errorsByStrategy: Record<string, number>;
+}
+
+/** The pipeline's counters over the supervisor's totals (one object for the whole run; the totals read live). */
+function pipelineCounters(totals: Readonly<SupervisorTotals>): PipelineCounters {
+  const c = { signalsDelivered: 0, signalsByStrategy: {}, errorsByStrategy: {} } as PipelineCounters;
+  const read = (get: () => number): PropertyDescriptor => ({ get, enumerable: true });
+  return Object.defineProperties(c, {
+    ticks: read(() => totals.ticks),
+    rounds: read(() => totals.rounds),
+    signals: read(() => totals.signals),
+    tickErrors: read(() => totals.tickErrors),
+    unroutedTicks: read(() => totals.unrouted),
+    fillsApplied: read(() => totals.fillsApplied),
+    fillsDuplicate: read(() => totals.fillsDuplicate),
+    fillsUnknownStrategy: read(() => totals.fillsUnknown),
+  });
 }
 
 interface InFlight {
@@ -82,25 +105,13 @@ export class Pipeline {
   readonly #pending: PendingDelivery[] = [];
   #waiters: (() => void)[] = [];
   #failure: unknown;
-  readonly counters: PipelineCounters = {
-    ticks: 0,
-    warmupTicks: 0,
-    rounds: 0,
-    signals: 0,
-    signalsDelivered: 0,
-    tickErrors: 0,
-    unroutedTicks: 0,
-    fillsApplied: 0,
-    fillsDuplicate: 0,
-    fillsUnknownStrategy: 0,
-    signalsByStrategy: {},
-    errorsByStrategy: {},
-  };
+  readonly counters: PipelineCounters;
   #stopRequested = false;
   readonly #streaming: StreamingRound[] = [];
 
   constructor(options: PipelineOptions) {
     this.#o = options;
+    this.counters = pipelineCounters(options.supervisor.totals);
     this.#maxRounds = Math.max(1, options.maxInFlightRounds ?? 4);
     this.#maxPending = Math.max(1, options.maxPendingDeliveries ?? 64);
     if (options.mode === 'streaming') {
@@ -123,14 +134,22 @@ export class Pipeline {
     return this.#inflight.length + this.#streaming.length;
   }
 
+  /** The pipeline's own section of /status: delivery (what was dispatched is in the supervisor's totals). */
+  status(): PipelineStatus {
+    return {
+      signals_delivered: this.counters.signalsDelivered,
+      rounds_in_flight: this.roundsInFlight,
+      pending_deliveries: this.pendingDeliveries,
+      signals_by_strategy: { ...this.counters.signalsByStrategy },
+      errors_by_strategy: { ...this.counters.errorsByStrategy },
+    };
+  }
+
   async run(events: AsyncIterable<InputEvent>): Promise<PipelineCounters> {
     const { supervisor } = this.#o;
     for await (const ev of events) {
       this.#throwIfFailed();
       if (ev.kind === 'ticks') {
-        this.counters.ticks += ev.ticks.length;
-        this.counters.rounds++;
-        if (ev.warmup === true) this.counters.warmupTicks += ev.ticks.length;
         if (this.#o.mode === 'streaming') {
           const wait = supervisor.capacity();
           if (wait !== undefined) await wait;
@@ -156,10 +175,7 @@ export class Pipeline {
         await this.#waitFor(() => this.#inflight.length < this.#maxRounds && this.#pending.length < this.#maxPending);
       } else {
         const outcome = supervisor.applyFill(ev.fill);
-        if (outcome === 'applied') this.counters.fillsApplied++;
-        else if (outcome === 'duplicate') this.counters.fillsDuplicate++;
-        else {
-          this.counters.fillsUnknownStrategy++;
+        if (outcome === 'unknown-strategy') {
           this.#o.logger.warn({ fill_id: ev.fill.fill_id, strategy_id: ev.fill.strategy_id }, 'fill for a strategy that is not running; kept in its portfolio');
         }
       }
@@ -175,8 +191,7 @@ export class Pipeline {
 
   /** Streaming: each thread's part goes to the sink when ready; the round is delivered when all parts are acknowledged. */
   #dispatchStreaming(ticks: readonly Tick[], emit: boolean, onDelivered: (() => void) | undefined): void {
-    const { parts, unrouted } = this.#o.supervisor.dispatchParts(ticks, { emit });
-    this.counters.unroutedTicks += unrouted;
+    const { parts } = this.#o.supervisor.dispatchParts(ticks, { emit });
     const round: StreamingRound = { remaining: parts.length, onDelivered };
     this.#streaming.push(round);
     if (parts.length === 0) this.#settleStreaming();
@@ -201,7 +216,6 @@ export class Pipeline {
   #write(signals: readonly Signal[], done: (() => void) | undefined): void {
     if (done === undefined) {
       // Late signals (conflated ticks): delivered, but no round waits for them.
-      this.counters.signals += signals.length;
       for (const s of signals) this.counters.signalsByStrategy[s.strategy_id] = (this.counters.signalsByStrategy[s.strategy_id] ?? 0) + 1;
       this.#lateWrites++;
     }
@@ -234,9 +248,6 @@ export class Pipeline {
 
   #count(r: RoundResult): void {
     const c = this.counters;
-    c.signals += r.signals.length;
-    c.tickErrors += r.errors.length;
-    c.unroutedTicks += r.unrouted;
     for (const s of r.signals) c.signalsByStrategy[s.strategy_id] = (c.signalsByStrategy[s.strategy_id] ?? 0) + 1;
     for (const e of r.errors) c.errorsByStrategy[e.strategyId] = (c.errorsByStrategy[e.strategyId] ?? 0) + 1;
   }

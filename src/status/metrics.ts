@@ -3,12 +3,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../app/package-root.js';
 import { LATENCY_BUCKETS_US, PROTOCOL_VERSION, type LatencySummary } from '../protocol/messages.js';
-import type { SupervisorStatus } from '../supervision/supervisor.js';
+import type { StrategyStatus, SupervisorStatus } from './status-document.js';
 
 /** What the metrics are read from at scrape time (the components keep the counts; nothing is counted twice). */
 export interface MetricSources {
   status(): Promise<SupervisorStatus>;
-  pipeline?: () => { ticks: number; signals: number; signalsDelivered: number; tickErrors: number; unroutedTicks: number; fillsApplied: number } | undefined;
+  /** the pipeline owns one count: signals the sink acknowledged (what was dispatched is the supervisor's, in its status totals) */
+  pipeline?: () => { signalsDelivered: number } | undefined;
   consumer?: () =>
     | { lag: { topic: string; partition: number; lag: number }[]; badTicks: number; badFills: number; warmupTicks: number; redeliveredTicks: number; lostPartitions: number }
     | undefined;
@@ -17,6 +18,9 @@ export interface MetricSources {
 }
 
 const PREFIX = 'strategy_runner_';
+
+/** The fields of a strategy's status entry that hold a count or a duration (null: its thread did not answer). */
+type NumericField = { [K in keyof StrategyStatus]: StrategyStatus[K] extends number | null ? K : never }[keyof StrategyStatus];
 
 const DEFAULT_GAUGES_NAMED_TOTAL = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
@@ -38,7 +42,7 @@ export function createMetrics(src: MetricSources): Registry {
   for (const name of DEFAULT_GAUGES_NAMED_TOTAL) registry.removeSingleMetric(PREFIX + name);
   let snapshot: SupervisorStatus | undefined;
 
-  const strategies = (): Record<string, unknown>[] => snapshot?.threads.flatMap((t) => t.strategies) ?? [];
+  const strategies = (): StrategyStatus[] => snapshot?.threads.flatMap((t) => t.strategies) ?? [];
 
   /** A metric whose value is read from its owner at scrape time (reset, then filled in). */
   function derived<M extends Counter | Gauge>(Kind: typeof Counter | typeof Gauge, name: string, help: string, labelNames: string[], read: (m: M) => void): void {
@@ -57,13 +61,16 @@ export function createMetrics(src: MetricSources): Registry {
   const counter = (name: string, help: string, labelNames: string[], read: (c: Counter) => void): void => derived(Counter, name, help, labelNames, read);
   const gauge = (name: string, help: string, labelNames: string[], read: (g: Gauge) => void): void => derived(Gauge, name, help, labelNames, read);
 
-  counter('ticks_in_total', 'Ticks dispatched to the strategies', [], (c) => c.inc(src.pipeline?.()?.ticks ?? snapshot?.totals['ticks'] ?? 0));
-  counter('unrouted_ticks_total', 'Ticks no strategy subscribes to', [], (c) => c.inc(src.pipeline?.()?.unroutedTicks ?? snapshot?.totals['unrouted_ticks'] ?? 0));
+  counter('ticks_in_total', 'Ticks dispatched to the strategies', [], (c) => c.inc(snapshot?.totals.ticks ?? 0));
+  counter('unrouted_ticks_total', 'Ticks no strategy subscribes to', [], (c) => c.inc(snapshot?.totals.unrouted_ticks ?? 0));
   counter('signals_delivered_total', 'Signals acknowledged by the sink', [], (c) => c.inc(src.pipeline?.()?.signalsDelivered ?? 0));
   /** One series per strategy, read from a numeric field of its /status entry (scaled: ms → s). */
-  const perStrategy = (kind: 'counter' | 'gauge', name: string, help: string, field: string, scale = 1): void => {
+  const perStrategy = (kind: 'counter' | 'gauge', name: string, help: string, field: NumericField, scale = 1): void => {
     const each = (put: (strategy: string, v: number) => void): void => {
-      for (const s of strategies()) if (typeof s[field] === 'number') put(String(s['id']), (s[field] as number) * scale);
+      for (const s of strategies()) {
+        const v = s[field];
+        if (v !== null) put(s.id, v * scale);
+      }
     };
     if (kind === 'counter') counter(name, help, ['strategy'], (c) => each((strategy, v) => c.inc({ strategy }, v)));
     else gauge(name, help, ['strategy'], (g) => each((strategy, v) => g.set({ strategy }, v)));
@@ -78,10 +85,10 @@ export function createMetrics(src: MetricSources): Registry {
   perStrategy('gauge', 'strategy_behind_seconds', 'How long the thread of each strategy has had unfinished batches without a break (0 once it caught up)', 'behind_ms', 1 / 1000);
   perStrategy('counter', 'config_updates_rejected_total', 'Configuration updates of each strategy refused (the running version kept)', 'rejected_updates');
   gauge('strategy_config_update_rejected', '1 while the latest configuration update of a strategy is refused', ['strategy'], (g) => {
-    for (const s of strategies()) g.set({ strategy: String(s['id']) }, s['rejected_update'] === null || s['rejected_update'] === undefined ? 0 : 1);
+    for (const s of strategies()) g.set({ strategy: s.id }, s.rejected_update === null ? 0 : 1);
   });
   // The supervisor's records count every thread's unexpected ends, retired threads included: a count that only grows.
-  counter('thread_failures_total', 'Strategy threads that ended unexpectedly (each was replaced)', [], (c) => c.inc(snapshot?.totals['thread_failures'] ?? 0));
+  counter('thread_failures_total', 'Strategy threads that ended unexpectedly (each was replaced)', [], (c) => c.inc(snapshot?.totals.thread_failures ?? 0));
   counter('bad_records_total', 'Input records sent to the dead-letter topic', ['kind'], (c) => {
     const k = src.consumer?.();
     if (k === undefined) return;
@@ -107,7 +114,7 @@ export function createMetrics(src: MetricSources): Registry {
   });
   gauge('strategies', 'Strategies by state', ['state'], (g) => {
     const by = new Map<string, number>();
-    for (const s of strategies()) by.set(String(s['state']), (by.get(String(s['state'])) ?? 0) + 1);
+    for (const s of strategies()) by.set(s.state, (by.get(s.state) ?? 0) + 1);
     by.set('rejected', snapshot?.rejected.length ?? 0);
     for (const [state, n] of by) g.set({ state }, n);
   });
@@ -134,7 +141,7 @@ export function createMetrics(src: MetricSources): Registry {
       help: 'Time a strategy spends in onTick, seconds (buckets 1 µs to 1 s, ≈9% resolution within a bucket)',
       type: 'histogram',
       aggregator: 'sum',
-      values: strategies().flatMap((s) => histogramValues(String(s['id']), s['latency_us'] as LatencySummary | null)),
+      values: strategies().flatMap((s) => histogramValues(s.id, s.latency_us)),
     }),
   } as never);
 

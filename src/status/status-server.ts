@@ -2,10 +2,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
+import type { Readiness, StatusDocument } from './status-document.js';
+export type { Readiness } from './status-document.js';
 
 export interface StatusProviders {
   /** The /status document. */
-  status(): Promise<unknown>;
+  status(): Promise<StatusDocument>;
   /** Liveness: the process and its supervisor are up. */
   healthy(): boolean;
   /** Readiness: every configured strategy has started and input is flowing; otherwise why not. */
@@ -21,13 +23,6 @@ export interface StatusProviders {
   };
 }
 
-/** Ready, or the reasons why not, in words an operator can act on. */
-export interface Readiness {
-  ready: boolean;
-  reasons: string[];
-  /** degradations that do not make it unready (a database away while running) */
-  warnings: string[];
-}
 
 const CONTROL = /^\/control\/strategies\/([^/]+)\/(restart|resume)$/;
 

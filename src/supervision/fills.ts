@@ -1,5 +1,5 @@
 import type { Fill } from '../domain/fill.js';
-import { portfolioToJSON } from '../domain/portfolio.js';
+import { portfolioToJSON, type PortfolioJSON } from '../domain/portfolio.js';
 import type { SupervisorContext } from './supervisor-context.js';
 import type { ThreadPool } from './thread-pool.js';
 
@@ -36,7 +36,7 @@ export class Fills {
     return 'applied';
   }
 
-  portfolioOf(strategyId: string): Record<string, unknown> {
+  portfolioOf(strategyId: string): PortfolioJSON {
     return portfolioToJSON(this.#ctx.book.get(strategyId));
   }
 }

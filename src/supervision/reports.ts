@@ -1,8 +1,8 @@
 import type { Signal } from '../domain/signal.js';
 import type { SerializedError } from '../errors.js';
-import type { HostState, SupervisorState } from './states.js';
 
-/** What the supervisor reports: start, dispatch rounds, reloads, status. */
+/** What the supervisor reports: start, dispatch rounds, reloads; its status is the status document's (src/status/status-document.ts). */
+export type { SupervisorStatus, ThreadStatus, StrategyStatus } from '../status/status-document.js';
 
 /** Why a configured strategy is not running. */
 export interface StrategyRejection {
@@ -33,24 +33,6 @@ export interface RoundResult {
   unrouted: number;
 }
 
-export interface ThreadStatus {
-  thread: number;
-  thread_id: number;
-  state: HostState | 'unresponsive';
-  strategies: Record<string, unknown>[];
-  ticks_in: number | null;
-  signals_out: number | null;
-  errors: number | null;
-  queue_depth: number;
-  last_heartbeat_age_ms: number | null;
-  heap_used_bytes: number | null;
-  /** the thread's committed V8 heap (young generation included): most of a thread's resident memory */
-  heap_total_bytes: number | null;
-  restarts: number;
-  last_failure: string | null;
-  failure: string | null;
-}
-
 export interface ReloadReport {
   added: string[];
   removed: string[];
@@ -58,10 +40,3 @@ export interface ReloadReport {
   rejected: string[];
 }
 
-export interface SupervisorStatus {
-  state: SupervisorState;
-  threads: ThreadStatus[];
-  rejected: { id: string; code: string; error: string }[];
-  totals: Record<string, number>;
-  routing: { instruments: number; strategies: number };
-}

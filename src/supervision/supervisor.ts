@@ -18,7 +18,8 @@ import { StatusBuilder } from './status-builder.js';
 import type { StrategyEntry } from './strategy-entry.js';
 import { StrategyTable } from './strategy-table.js';
 import { compileSupervision, type SupervisorOptions } from './supervision-options.js';
-import { newTotals, type SupervisorContext } from './supervisor-context.js';
+import type { PortfolioJSON } from '../domain/portfolio.js';
+import { newTotals, type SupervisorContext, type SupervisorTotals } from './supervisor-context.js';
 import { ThreadPool } from './thread-pool.js';
 import { TickHistory } from './tick-history.js';
 import type { WorkerHost } from './worker-host.js';
@@ -28,6 +29,7 @@ export type { OverloadOptions, OverloadPolicy, OverloadSetting, SupervisionInput
 export { DEFAULT_SUPERVISION } from './supervision-options.js';
 export type { ReloadReport, RoundResult, StartReport, StrategyRejection, StrategyTickError, SupervisorStatus, ThreadStatus } from './reports.js';
 export type { StrategyState, SupervisorState } from './states.js';
+export type { SupervisorTotals } from './supervisor-context.js';
 
 /**
  * The main thread's heart: starts the threads, places strategies on them,
@@ -249,7 +251,12 @@ export class Supervisor {
     return this.#fills.apply(fill);
   }
 
-  portfolioOf(strategyId: string): Record<string, unknown> {
+  /** What was dispatched and what fills did, since start: the one owner of these counts (the pipeline and /status read them here). */
+  get totals(): Readonly<SupervisorTotals> {
+    return this.#ctx.totals;
+  }
+
+  portfolioOf(strategyId: string): PortfolioJSON {
     return this.#fills.portfolioOf(strategyId);
   }
 

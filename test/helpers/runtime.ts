@@ -1,3 +1,4 @@
+import type { StrategyStatus } from '../../src/status/status-document.js';
 import { fileURLToPath } from 'node:url';
 import pino, { type Logger } from 'pino';
 import { parseStrategyConfigs, type StrategyConfig, type StrategyConfigInput } from '../../src/config/strategy-config.js';
@@ -68,7 +69,7 @@ export async function runStreaming(supervisor: Supervisor, ticks: readonly Tick[
 }
 
 /** One strategy's entry in the supervisor's status. */
-export async function strategyStatus(supervisor: Supervisor, id: string): Promise<Record<string, unknown>> {
+export async function strategyStatus(supervisor: Supervisor, id: string): Promise<StrategyStatus> {
   const found = (await supervisor.status()).threads.flatMap((t) => t.strategies).find((s) => s['id'] === id);
   if (found === undefined) throw new Error(`no strategy ${id} in the status`);
   return found;

@@ -64,6 +64,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (values.ticks === undefined) throw new UsageError('replay needs --ticks FILE.jsonl');
+  const ticksFile = values.ticks;
   if (values.strategies === undefined) throw new UsageError('replay needs --strategies FILE.json');
   const config = withOverrides(loadServiceConfig(values.config), values);
   // stdout may carry the signals: logs go to stderr.
@@ -89,7 +90,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     clock: 'event',
     logger,
     statusExtra: () => ({
-      replay: { ticks_file: values.ticks, progress: ticks.progress(), counters: pipeline?.counters ?? null, malformed_lines: rejected.length },
+      replay: { ticks_file: ticksFile, progress: ticks.progress(), pipeline: pipeline?.status() ?? null, malformed_lines: rejected.length },
     }),
   });
   if (runtime.statusPort !== undefined) process.stderr.write(`status: http://${config.status.host}:${runtime.statusPort}/status\n`);

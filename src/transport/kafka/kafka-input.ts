@@ -14,6 +14,7 @@ import type { DeadLetter } from './kafka-signal-sink.js';
 import { lagOf, PartitionPositions } from './partition-position.js';
 import { TicksReader } from './ticks-reader.js';
 import { TopicAdmin } from './topic-admin.js';
+import type { ConsumerStatus } from '../../status/status-document.js';
 
 /**
  * Lifecycle: created → catching-up (reading orders.filled to its end) →
@@ -204,7 +205,7 @@ export class KafkaInput {
   }
 
   /** Per partition: where we are, the end of the log, the lag, the age of the last fetched batch. */
-  status(): Record<string, unknown> {
+  status(): ConsumerStatus {
     const now = Date.now();
     const readiness = this.readiness(now);
     const reachable = this.brokerReachable(now);

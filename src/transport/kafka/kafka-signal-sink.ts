@@ -5,6 +5,7 @@ import { RunnerError } from '../../errors.js';
 import type { SignalSink } from '../../ports.js';
 import { createKafka, errorCode } from './client.js';
 import { signalTopic, type KafkaConfig } from './kafka-config.js';
+import type { ProducerStatus } from '../../status/status-document.js';
 
 export interface DeadLetter {
   /** where the bad record came from */
@@ -140,7 +141,7 @@ export class KafkaSignalSink implements SignalSink {
     return this.#closing;
   }
 
-  status(): Record<string, unknown> {
+  status(): ProducerStatus {
     return {
       connected: this.#connected,
       /** false while a write has waited more than 10 s for its acknowledgement */

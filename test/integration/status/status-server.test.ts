@@ -42,7 +42,7 @@ describe('status server', () => {
       ],
       'test',
     );
-    rt = await startRuntime({ config, configs, logger: memoryLogger('silent').logger, statusExtra: () => ({ replay: { progress: 0.5 } }) });
+    rt = await startRuntime({ config, configs, logger: memoryLogger('silent').logger, statusExtra: () => ({ replay: { progress: 0.5 } }) as never });
     base = `http://127.0.0.1:${rt.statusPort}`;
     await runTicks(rt.supervisor, randomWalk([1, 2], 200));
   });

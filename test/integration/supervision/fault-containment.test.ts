@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { StrategyConfigInput } from '../../../src/config/strategy-config.js';
 import type { Tick } from '../../../src/domain/tick.js';
+import type { StrategyStatus } from '../../../src/status/status-document.js';
 import type { Supervisor, SupervisorOptions } from '../../../src/supervision/supervisor.js';
 import { randomWalk } from '../../helpers/ticks.js';
 import { configs, newSupervisor, runTicks, signalsOf } from '../../helpers/runtime.js';
@@ -23,7 +24,7 @@ const FAST: Partial<SupervisorOptions> = {
 
 const alone = signalsOf(wellBehaved, ticks);
 
-async function strategyStatus(s: Supervisor, id: string): Promise<Record<string, unknown>> {
+async function strategyStatus(s: Supervisor, id: string): Promise<StrategyStatus> {
   const st = await s.status();
   const found = st.threads.flatMap((t) => t.strategies).find((x) => x['id'] === id);
   if (found === undefined) throw new Error(`no strategy ${id} in status`);

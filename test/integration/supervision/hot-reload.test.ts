@@ -87,7 +87,7 @@ describe('hot reload (Supervisor.applyConfigs)', { timeout: 60_000 }, () => {
       expect(await prices(0)).toEqual([10, 11, 12, 13]);
       let st = await strategyStatus(supervisor, 'a');
       expect(st).toMatchObject({ state: 'running', restarts: 0, rejected_updates: 1, rejected_update: { code: 'STRATEGY_PARAMS_INVALID', fields: ['parameters'] } });
-      expect(String((st['rejected_update'] as Record<string, unknown>)['error'])).toMatch(/strategy 'a'.*n/);
+      expect(String(st.rejected_update?.error)).toMatch(/strategy 'a'.*n/);
       const logged = lines.filter((l) => l['msg'] === 'strategy configuration update rejected: the running version keeps running');
       expect(logged).toEqual([expect.objectContaining({ strategy_id: 'a', code: 'STRATEGY_PARAMS_INVALID', err: expect.stringContaining("strategy 'a'") })]);
       // Not in `rejected` (the strategies that did not start): it runs.
@@ -132,7 +132,7 @@ describe('hot reload (Supervisor.applyConfigs)', { timeout: 60_000 }, () => {
       expect(report).toEqual({ added: [], removed: [], changed: [], rejected: ['a'] });
       const st = await strategyStatus(supervisor, 'a');
       expect(st).toMatchObject({ state: 'running', type: 'EveryNth', rejected_updates: 1, rejected_update: { code: 'STRATEGY_START_FAILED' } });
-      expect(String((st['rejected_update'] as Record<string, unknown>)['error'])).toContain('cannot connect to my imaginary data vendor');
+      expect(String(st.rejected_update?.error)).toContain('cannot connect to my imaginary data vendor');
       expect(lines.some((l) => l['msg'] === 'strategy configuration update rejected: the running version keeps running' && l['code'] === 'STRATEGY_START_FAILED')).toBe(true);
       // The old version runs on (fresh: it was restarted), not quarantined.
       expect(supervisor.strategyState('a')).toBe('running');

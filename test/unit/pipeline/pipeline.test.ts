@@ -8,6 +8,7 @@ import type { Fill } from '../../../src/domain/fill.js';
 import type { Signal } from '../../../src/domain/signal.js';
 import type { Tick } from '../../../src/domain/tick.js';
 import { RunnerError } from '../../../src/errors.js';
+import { newTotals } from '../../../src/supervision/supervisor-context.js';
 import { memoryLogger } from '../../helpers/runtime.js';
 
 // ------------------------------------------------------------------ fakes
@@ -25,16 +26,28 @@ type FillOutcome = 'applied' | 'duplicate' | 'unknown-strategy';
 /**
  * Stands in for the Supervisor: dispatch() returns a promise the test settles
  * (by hand, or automatically with `auto`), applyFill() answers from a table.
+ * It keeps the totals the way the Supervisor does (their owner: the pipeline
+ * reads its dispatch and fill counts there; the supervision tests check the
+ * real counting against threads).
  */
 class FakeSupervisor {
   readonly rounds: Round[] = [];
   /** what happened, in order: `dispatch N` and `fill ID` */
   readonly log: string[] = [];
   readonly outcomes = new Map<string, FillOutcome>();
+  readonly totals = newTotals();
   onDispatch: ((round: Round) => void) | undefined;
 
   dispatch(ticks: readonly Tick[]): Promise<RoundResult> {
-    return new Promise<RoundResult>((resolve, reject) => {
+    this.totals.rounds++;
+    this.totals.ticks += ticks.length;
+    return new Promise<RoundResult>((settle, reject) => {
+      const resolve = (r: RoundResult): void => {
+        this.totals.signals += r.signals.length;
+        this.totals.tickErrors += r.errors.length;
+        this.totals.unrouted += r.unrouted;
+        settle(r);
+      };
       const round: Round = { n: this.rounds.length + 1, ticks, resolve, reject };
       this.rounds.push(round);
       this.log.push(`dispatch ${round.n}`);
@@ -44,7 +57,11 @@ class FakeSupervisor {
 
   applyFill(fill: Fill): FillOutcome {
     this.log.push(`fill ${fill.fill_id}`);
-    return this.outcomes.get(fill.fill_id) ?? 'applied';
+    const outcome = this.outcomes.get(fill.fill_id) ?? 'applied';
+    if (outcome === 'applied') this.totals.fillsApplied++;
+    else if (outcome === 'duplicate') this.totals.fillsDuplicate++;
+    else this.totals.fillsUnknown++;
+    return outcome;
   }
 
   round(n: number): Round {
@@ -351,7 +368,6 @@ describe('Pipeline counters', () => {
     const counters = await pipeline(fake, new MemorySignalSink(), 2).p.run(eventsOf([batch(1), batch(2), batch(3)]));
     expect(counters).toEqual({
       ticks: 6,
-      warmupTicks: 0,
       rounds: 3,
       signals: 4,
       signalsDelivered: 4,

@@ -49,5 +49,15 @@ export type Obj = Record<string, unknown>;
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const objs = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+
+/** A section of the received document, typed, if it is an object (a runner of another version may send anything). */
+export function section<T extends object>(v: T | null | undefined): T | undefined {
+  return isObj(v) ? v : undefined;
+}
+
+/** The objects of a list in the received document, typed (anything else in it is passed over). */
+export function items<T extends object>(v: readonly (T | null | undefined)[] | null | undefined): T[] {
+  return Array.isArray(v) ? (v.filter((x) => isObj(x)) as T[]) : [];
+}
 export const str = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v));
 export const yesNo = (v: unknown): string => (v === true ? 'yes' : v === false ? 'no' : '-');

@@ -1,5 +1,6 @@
 import { fmtAgeMs, fmtDuration, fmtInt, fmtNum, renderTable } from '../../table.js';
-import { isObj, objs, str, yesNo } from './model.js';
+import type { ReceivedStatusDocument } from '../../../status/status-document.js';
+import { isObj, items, objs, section, str, yesNo } from './model.js';
 
 export interface FormatMeta {
   /** from /readyz: true (200), false (503), null (no answer) */
@@ -13,8 +14,9 @@ export interface FormatMeta {
  * rejected strategies and configuration errors, then the Kafka consumer and
  * producer and replay progress when present. Tolerates missing fields ('-').
  */
-export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
-  if (!isObj(json)) return `unexpected status document: ${str(json)}\n`;
+export function formatStatus(received: unknown, meta: FormatMeta = {}): string {
+  if (!isObj(received)) return `unexpected status document: ${str(received)}\n`;
+  const json = received as ReceivedStatusDocument;
   const out: string[] = [];
 
   const header = [
@@ -27,8 +29,8 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
   if (json['pid'] !== undefined) header.push(`pid ${str(json['pid'])}`);
   if (meta.url !== undefined) header.push(meta.url);
   out.push(header.join('   '));
-  const totals = isObj(json['totals']) ? json['totals'] : undefined;
-  const routing = isObj(json['routing']) ? json['routing'] : undefined;
+  const totals = section(json['totals']);
+  const routing = section(json['routing']);
   if (totals !== undefined) {
     out.push(
       `ticks ${fmtInt(totals['ticks'])}   signals ${fmtInt(totals['signals'])}   tick errors ${fmtInt(totals['tick_errors'])}   ` +
@@ -37,13 +39,13 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     );
   }
   if (routing !== undefined) out.push(`routing: ${fmtInt(routing['instruments'])} instruments, ${fmtInt(routing['strategies'])} strategies`);
-  const readiness = isObj(json['readiness']) ? json['readiness'] : undefined;
+  const readiness = section(json['readiness']);
   if (readiness !== undefined) {
     for (const r of Array.isArray(readiness['reasons']) ? readiness['reasons'] : []) out.push(`NOT READY: ${str(r)}`);
     for (const w of Array.isArray(readiness['warnings']) ? readiness['warnings'] : []) out.push(`warning: ${str(w)}`);
   }
 
-  const threads = objs(json['threads']);
+  const threads = items(json['threads']);
   out.push('', `Threads (${threads.length})`);
   if (threads.length === 0) out.push('  none');
   else {
@@ -78,7 +80,7 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     for (const t of threads) if (t['failure'] !== null && t['failure'] !== undefined) out.push(`  thread ${str(t['thread'])} failed: ${str(t['failure'])}`);
   }
 
-  const strategies = threads.flatMap((t) => objs(t['strategies']).map((s) => ({ s, thread: t['thread'] })));
+  const strategies = threads.flatMap((t) => items(t['strategies']).map((s) => ({ s, thread: t['thread'] })));
   out.push('', `Strategies (${strategies.length})`);
   if (strategies.length === 0) out.push('  none running');
   else {
@@ -97,7 +99,7 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
           { header: 'position' },
         ],
         strategies.map(({ s, thread }) => {
-          const lat = isObj(s['latency_us']) ? s['latency_us'] : {};
+          const lat = section(s['latency_us']) ?? {};
           const hasLat = typeof lat['count'] !== 'number' || lat['count'] > 0;
           return [
             str(s['id']),
@@ -121,8 +123,8 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     }
   }
 
-  const rejected = objs(json['rejected']);
-  const configErrors = objs(json['config_errors']);
+  const rejected = items(json['rejected']);
+  const configErrors = items(json['config_errors']);
   if (rejected.length > 0) {
     out.push('', `Rejected strategies (${rejected.length})`);
     out.push(
@@ -156,9 +158,9 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     out.push(line.join('   '));
     const counters = consumer['counters'];
     if (isObj(counters)) {
-      out.push('  ' + Object.entries(counters).map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').toLowerCase()} ${fmtInt(v)}`).join(', '));
+      out.push('  ' + Object.entries(counters).map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()} ${fmtInt(v)}`).join(', '));
     }
-    const parts = objs(consumer['partitions']);
+    const parts = items(consumer['partitions']);
     if (parts.length > 0) {
       out.push(
         renderTable(
@@ -192,7 +194,7 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
       '  ' +
         Object.entries(pipeline)
           .filter(([, v]) => typeof v === 'number')
-          .map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').toLowerCase()} ${fmtInt(v)}`)
+          .map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()} ${fmtInt(v)}`)
           .join(', '),
     );
   }
@@ -205,8 +207,8 @@ export function formatStatus(json: unknown, meta: FormatMeta = {}): string {
     if (producer['connected'] !== undefined) line.push(`client started ${yesNo(producer['connected'])}`);
     if (producer['healthy'] !== undefined) line.push(`acknowledging ${yesNo(producer['healthy'])}`);
     line.push(
-      `in flight ${fmtInt(producer['in_flight_signals'] ?? producer['in_flight'])}`,
-      `acknowledged ${fmtInt(producer['acknowledged_signals'] ?? producer['acknowledged'])}`,
+      `in flight ${fmtInt(producer['in_flight_signals'])}`,
+      `acknowledged ${fmtInt(producer['acknowledged_signals'])}`,
       `dead-lettered ${fmtInt(producer['dead_lettered'])}`,
     );
     out.push('  ' + line.join('   '));

@@ -59,7 +59,7 @@ describe('KafkaInput against the broker', () => {
     expect(first.input.counters).toMatchObject({ ticks: 6, fills: 2, badTicks: 1, badFills: 1, warmupTicks: 0 });
     await eventually('ready', () => first.input.readiness(), (r) => r.ready);
     await first.input.commit();
-    const st = first.input.status() as { partitions: Record<string, unknown>[]; fills_caught_up: boolean };
+    const st = first.input.status();
     expect(st.fills_caught_up).toBe(true);
     expect(st.partitions.find((x) => x['topic'] === topics.ticks)).toMatchObject({ next_offset: 7, delivered_offset: 7, committed_offset: 7, warm_until_offset: 0, lag: 0 });
     expect(st.partitions.find((x) => x['topic'] === topics.fills)).toMatchObject({ next_offset: 3, delivered_offset: null, committed_offset: null });
