@@ -1,3 +1,5 @@
+import { backoffDelay } from '../timing/backoff.js';
+
 /**
  * OTP-style restart intensity with exponential back-off: a strategy may be
  * restarted `intensity` times within `windowMs`; the next restart in that
@@ -17,7 +19,7 @@ export type RestartDecision = { action: 'restart'; delayMs: number; recent: numb
 export function decideRestart(p: RestartPolicyOptions, restarts: number[], now: number): RestartDecision {
   while (restarts.length > 0 && now - restarts[0]! > p.windowMs) restarts.shift();
   if (restarts.length >= p.intensity) return { action: 'quarantine', recent: restarts.length };
-  const delayMs = Math.min(p.maxDelayMs, p.initialDelayMs * 2 ** restarts.length);
+  const delayMs = backoffDelay({ initialMs: p.initialDelayMs, maxMs: p.maxDelayMs }, restarts.length);
   restarts.push(now);
   return { action: 'restart', delayMs, recent: restarts.length };
 }

@@ -7,6 +7,11 @@ import type { StrategyEntry } from './strategy-entry.js';
 import type { SupervisorContext } from './supervisor-context.js';
 import type { ThreadPool } from './thread-pool.js';
 import type { WorkerHost } from './worker-host.js';
+import { backoffDelay, type BackoffOptions } from '../timing/backoff.js';
+import { sleep } from '../timing/sleep.js';
+
+/** A replacement thread that cannot even start is tried again: 0.5 s, doubling, at most 30 s. */
+const REPLACEMENT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
 
 /**
  * Supervision of strategies by the wall clock (live): a strategy that fails
@@ -100,7 +105,7 @@ export class Restarter {
       await replacement.start();
     } catch (err) {
       // The thread cannot even start: try again with back-off (its strategies stay `restarting`).
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(10, rec.restarts - 1));
+      const delay = backoffDelay(REPLACEMENT_BACKOFF, rec.restarts - 1);
       ctx.log.error({ err, thread: index, retry_in_ms: delay }, 'replacement thread failed to start; retrying');
       setTimeout(() => void this.onThreadFailure(replacement, err instanceof Error ? err : new Error(String(err))), delay).unref();
       return;
@@ -129,7 +134,7 @@ export class Restarter {
    */
   async restart(e: StrategyEntry, reason: string, counts: boolean, stopFirst = true): Promise<void> {
     if (e.state === 'stopped' || e.state === 'quarantined' || !this.#ctx.life.is('running')) return;
-    if (e.state === 'restarting' && e.restartTimer !== undefined) return; // already scheduled
+    if (e.state === 'restarting' && e.backoff !== undefined) return; // already scheduled
     await this.#attempt(e, reason, counts, stopFirst);
   }
 
@@ -156,13 +161,9 @@ export class Restarter {
     }
     ctx.log.warn({ strategy_id: e.config.id, reason, delay_ms: delayMs, counts }, 'restarting strategy');
     if (stopFirst) await pool.host(e.host)?.stopStrategy(e.slot).catch(() => undefined);
-    await new Promise<void>((resolve) => {
-      e.restartTimer = setTimeout(resolve, delayMs);
-      e.restartTimer.unref();
-      e.cancelRestart = resolve;
-    });
-    e.restartTimer = undefined;
-    e.cancelRestart = undefined;
+    const backoff = (e.backoff = new AbortController());
+    await sleep(delayMs, backoff.signal);
+    if (e.backoff === backoff) e.backoff = undefined;
     if (superseded()) return;
     const host = pool.host(e.host);
     if (host === undefined || host.state !== 'ready') return; // its thread is being replaced: that path restarts it

@@ -24,11 +24,10 @@ export class StrategyEntry {
   restarts = 0;
   lastRestartReason: string | undefined;
   quarantineReason: string | undefined;
-  restartTimer: NodeJS.Timeout | undefined;
   /** bumped whenever a restart begins or is superseded: an older restart still awaiting something gives up */
   generation = 0;
-  /** ends a pending back-off wait early (the restart then sees it was superseded) */
-  cancelRestart: (() => void) | undefined;
+  /** set while a restart waits out its back-off; aborting it ends the wait early (the restart then sees it was superseded) */
+  backoff: AbortController | undefined;
   /** a tick the strategy hung or crashed on: never re-warm it with that one */
   poison: Tick | undefined;
   /** ticks replaced by a newer one while its thread was saturated (never seen by the strategy) */
@@ -68,11 +67,9 @@ export class StrategyEntry {
 
   /** End a pending back-off wait (the restart waiting on it sees it was superseded). */
   endBackoff(): void {
-    clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    const c = this.cancelRestart;
-    this.cancelRestart = undefined;
-    c?.();
+    const b = this.backoff;
+    this.backoff = undefined;
+    b?.abort();
   }
 
   /** Supersede whatever restart is under way (it gives up at its next step). */

@@ -48,7 +48,7 @@ export class EventTimeSupervisor {
     const d = decideRestart(this.#o.restart, slot.recentRestarts, tick.timestamp);
     const old = slot.instance;
     slot.instance = undefined;
-    slot.state = 'down';
+    slot.life.to('down');
     if (old !== undefined) slot.stopping = this.#hook(slot, 'onStop', () => old.onStop?.(slot.context), (err) => slot.context.logger.warn({ err }, 'onStop threw'));
     if (d.action === 'quarantine') {
       slot.resumeAt = Infinity;
@@ -103,7 +103,7 @@ export class EventTimeSupervisor {
       }
     }
     slot.instance = instance;
-    slot.state = 'running';
+    slot.life.to('running');
     slot.consecutiveErrors = 0;
     events.push({ slot: slot.slot, i, kind: 'restarted', reason: `re-warmed from ${warm.length} ticks`, restarts: slot.restarts });
   }

@@ -3,8 +3,19 @@ import type { StrategyConfig } from '../../src/config/strategy-config.js';
 import type { PortfolioView } from '../../src/domain/portfolio.js';
 import { LatencyHistogram } from '../../src/metrics/latency-histogram.js';
 import type { SerializedError } from '../../src/errors.js';
+import { Lifecycle, type TransitionTable } from '../../src/lifecycle/lifecycle.js';
 import type { SlotHealth, SlotState } from '../../src/protocol/messages.js';
 import type { StrategyContext, StrategyInstance, TickContext } from '../../src/strategies/sdk/types.js';
+
+/** A slot's legal moves: `down` is event-time supervision's (replay) retired instance, waiting for its restart. */
+const SLOT_TRANSITIONS: TransitionTable<SlotState> = {
+  starting: ['running', 'failed'],
+  running: ['down', 'stopping'],
+  down: ['running', 'stopping'],
+  stopping: ['stopped'],
+  stopped: [],
+  failed: [],
+};
 
 /**
  * One strategy living in a thread: its instance, its context, its counters.
@@ -18,7 +29,7 @@ export class StrategySlot {
   readonly tickContext: TickContext;
   readonly latency = new LatencyHistogram();
   instance: StrategyInstance | undefined;
-  state: SlotState = 'starting';
+  readonly life: Lifecycle<SlotState>;
   portfolio: PortfolioView;
   ticksIn = 0;
   signalsOut = 0;
@@ -36,7 +47,12 @@ export class StrategySlot {
   /** the onStop of a retired instance, while it runs */
   stopping: Promise<void> | undefined;
 
+  get state(): SlotState {
+    return this.life.state;
+  }
+
   constructor(slot: number, config: StrategyConfig, portfolio: PortfolioView, logger: Logger) {
+    this.life = new Lifecycle<SlotState>(`strategy slot ${slot}`, 'starting', SLOT_TRANSITIONS);
     this.slot = slot;
     this.config = config;
     this.portfolio = portfolio;

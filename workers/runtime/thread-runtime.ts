@@ -129,7 +129,7 @@ export class ThreadRuntime implements ThreadControl {
           });
       return fail(e);
     }
-    slot.state = 'running';
+    slot.life.to('running');
     this.#slots.set(req.slot, slot);
     logger.info({ strategy_type: req.config.strategy_type, instruments: req.config.instruments.length }, 'strategy started');
     return OK;
@@ -151,13 +151,13 @@ export class ThreadRuntime implements ThreadControl {
   async stopStrategy(slotNo: number): Promise<ControlResult> {
     const slot = this.#slots.get(slotNo);
     if (slot === undefined) return OK;
-    slot.state = 'stopping';
+    slot.life.to('stopping');
     try {
       await slot.instance?.onStop?.(slot.context);
     } catch (err) {
       slot.context.logger.warn({ err }, 'onStop threw');
     }
-    slot.state = 'stopped';
+    slot.life.to('stopped');
     this.#slots.delete(slotNo);
     return OK;
   }

@@ -2,12 +2,13 @@ import type { Logger } from 'pino';
 import type { EventQueue } from '../../async/event-queue.js';
 import type { InputEvent } from '../../ports.js';
 import type { BrokerContact } from './broker-contact.js';
+import type { ConsumerCounters } from '../../status/status-document.js';
 import type { KafkaConfig } from './kafka-config.js';
 import type { DeadLetter } from './kafka-signal-sink.js';
 import type { PartitionPositions } from './partition-position.js';
 
 /** What the input counts (on /status as `consumer.counters`, on /metrics). */
-export function inputCounters() {
+export function inputCounters(): ConsumerCounters {
   return {
     ticks: 0,
     fills: 0,
@@ -27,7 +28,7 @@ export function inputCounters() {
   };
 }
 
-export type InputCounters = ReturnType<typeof inputCounters>;
+export type InputCounters = ConsumerCounters;
 
 /** The state the parts of one KafkaInput share (built once by KafkaInput). */
 export interface InputContext {
