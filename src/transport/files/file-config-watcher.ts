@@ -11,6 +11,7 @@ import type { ParsedConfigs } from '../../config/strategy-config.js';
 import { serializeError } from '../../errors.js';
 import type { ConfigWatcher, ReloadStats } from '../../ports.js';
 import { FileConfigSource } from './file-config-source.js';
+import { RunnerError } from '../../errors.js';
 
 export type FileReloadReason = 'sighup' | 'file-change';
 
@@ -103,7 +104,6 @@ export class FileConfigWatcher implements ConfigWatcher<FileWatcherState, FileRe
     this.#signal = options.signal === undefined ? 'SIGHUP' : options.signal;
   }
 
-  /** Record the current content hash, listen for the signal, watch the directory. Never throws: a directory that cannot be watched is logged. */
   get #stopped(): boolean {
     return this.lifecycle.is('stopping', 'stopped');
   }
@@ -118,8 +118,9 @@ export class FileConfigWatcher implements ConfigWatcher<FileWatcherState, FileRe
     return this.lifecycle.since;
   }
 
+  /** Record the current content hash, listen for the signal, watch the directory. A directory that cannot be watched is logged, not thrown (SIGHUP still reloads); only a start after stop() throws. */
   async start(): Promise<void> {
-    if (this.#stopped) throw new Error('FileConfigWatcher: start() after stop()');
+    if (this.#stopped) throw new RunnerError('SUPERVISOR_STATE', `FileConfigWatcher: start() in state ${this.lifecycle.state}`);
     if (!this.lifecycle.is('created')) return;
     this.lifecycle.to('starting');
     try {
