@@ -120,7 +120,7 @@ export class FileConfigWatcher implements ConfigWatcher<FileWatcherState, FileRe
 
   /** Record the current content hash, listen for the signal, watch the directory. A directory that cannot be watched is logged, not thrown (SIGHUP still reloads); only a start after stop() throws. */
   async start(): Promise<void> {
-    if (this.#stopped) throw new RunnerError('SUPERVISOR_STATE', `FileConfigWatcher: start() in state ${this.lifecycle.state}`);
+    if (this.#stopped) throw new RunnerError('SUPERVISOR_STATE', `FileConfigWatcher: start() after stop() (state ${this.lifecycle.state})`);
     if (!this.lifecycle.is('created')) return;
     this.lifecycle.to('starting');
     try {
