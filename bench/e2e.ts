@@ -6,6 +6,11 @@
  *    trivial strategies over 1,000 instruments (50 each), pool 2; timed from
  *    the first tick batch to the moment every tick's round is delivered (all
  *    its signals, and all earlier ones, acknowledged by the broker);
+ *  - consume-lowlevel (and -parse): the client's low-level API, a
+ *    `KafkaConsumer.consume(1024)` loop with `fetch.queue.backoff.ms: 10`
+ *    (the default 1 s pauses the fetcher whenever its queue is full), counting
+ *    the messages (and decoding and validating each as the runner does): what
+ *    the binding allows at most, the baselines for the Kafka speed work;
  *  - consume-only: the same client library and the same consumer settings,
  *    reading the same topic and doing nothing with the messages; timed from
  *    the first batch to the last offset;
@@ -24,7 +29,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import kafkaClient, { KafkaJS, type Message } from '@confluentinc/kafka-javascript';
 import pino from 'pino';
 import { parseServiceConfig, type ServiceConfig, type ServiceConfigInput } from '../src/config/service-config.js';
 import { parseStrategyConfigs } from '../src/config/strategy-config.js';
@@ -43,7 +48,7 @@ const TRIVIAL = join(HERE, 'strategies', 'trivial.js');
 const log = pino({ level: 'error' }, pino.destination(2));
 
 export interface E2eResult {
-  measure: 'consume-only' | 'runner' | 'seeds';
+  measure: 'consume-only' | 'consume-lowlevel' | 'consume-lowlevel-parse' | 'runner' | 'seeds';
   strategies: number;
   pool: number | null;
   ticks: number;
@@ -150,6 +155,46 @@ async function consumeOnly(c: ServiceConfig, topic: string, n: number): Promise<
     await consumer.disconnect();
   }
   return { seconds: (t1 - t0) / 1000 };
+}
+
+/**
+ * (b) The low-level consume loop: `consume(1024)` until n messages, counted
+ * (and, with `parse`, decoded and validated as the runner's input does).
+ * Timed from the first non-empty answer to the n-th message.
+ */
+async function consumeLowLevel(c: ServiceConfig, topic: string, n: number, parse: boolean): Promise<{ seconds: number; bad: number }> {
+  const k = c.kafka;
+  // The package is CommonJS: its low-level classes are on the default export only.
+  const consumer = new kafkaClient.KafkaConsumer(
+    {
+      'bootstrap.servers': k.brokers.join(','),
+      'client.id': k.clientId,
+      'group.id': uniqueName('bench-consume-lowlevel'),
+      'enable.auto.commit': false,
+      'fetch.wait.max.ms': k.consumer.fetchWaitMaxMs,
+      'fetch.queue.backoff.ms': 10,
+      ...(k.librdkafka as Record<string, string | number | boolean>),
+    },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await new Promise<void>((resolve, reject) => consumer.connect({ timeout: 30_000 }, (err) => (err ? reject(err) : resolve())));
+  let count = 0;
+  let bad = 0;
+  let t0 = 0;
+  try {
+    consumer.subscribe([topic]);
+    const deadline = Date.now() + 120_000;
+    while (count < n) {
+      if (Date.now() > deadline) throw new Error(`consume-lowlevel: ${count} of ${n} messages in 120 s`);
+      const batch = await new Promise<Message[]>((resolve, reject) => consumer.consume(1024, (err, m) => (err ? reject(err) : resolve(m))));
+      if (batch.length > 0 && t0 === 0) t0 = performance.now();
+      if (parse) for (const m of batch) if (m.value === null || !decodeTick(m.value.toString('utf8')).ok) bad++;
+      count += batch.length;
+    }
+    return { seconds: (performance.now() - t0) / 1000, bad };
+  } finally {
+    await new Promise<void>((resolve) => consumer.disconnect(() => resolve()));
+  }
 }
 
 /** The runner: from the first tick batch to every tick's round delivered (signals acknowledged). */
@@ -364,6 +409,8 @@ async function main(): Promise<void> {
     };
 
     const base: number[] = [];
+    const low: number[] = [];
+    const lowParse: number[] = [];
     const run: number[] = [];
     let last = { signals: 0, unrouted: 0 };
     for (let i = 0; i < runs; i++) {
@@ -371,6 +418,12 @@ async function main(): Promise<void> {
       const b = await consumeOnly(compiled, topics.ticks, n);
       base.push(Math.round(n / b.seconds));
       process.stdout.write(`  run ${i + 1}: consume-only ${fmt(n / b.seconds)} ticks/s\n`);
+      for (const parse of [false, true]) {
+        const l = await consumeLowLevel(compiled, topics.ticks, n, parse);
+        if (l.bad > 0) throw new Error(`consume-lowlevel-parse: ${l.bad} ticks failed to decode`);
+        (parse ? lowParse : low).push(Math.round(n / l.seconds));
+        process.stdout.write(`  run ${i + 1}: consume-lowlevel${parse ? '-parse' : '      '} ${fmt(n / l.seconds)} ticks/s\n`);
+      }
       const x = await runner(baseInput(uniqueName('bench-runner')), n, configs);
       run.push(Math.round(n / x.seconds));
       last = x;
@@ -378,7 +431,12 @@ async function main(): Promise<void> {
     }
     const baseMedian = median(base);
     results.push({ measure: 'consume-only', strategies: 0, pool: null, ticks: n, ticks_per_s: baseMedian, runs: base, signals: 0, ratio_to_consume_only: 1 });
+    for (const [measure, rates] of [['consume-lowlevel', low], ['consume-lowlevel-parse', lowParse]] as const) {
+      results.push({ measure, strategies: 0, pool: null, ticks: n, ticks_per_s: median(rates), runs: rates, signals: 0, ratio_to_consume_only: median(rates) / baseMedian });
+    }
     results.push({ measure: 'runner', strategies: count, pool, ticks: n, ticks_per_s: median(run), runs: run, signals: last.signals, ratio_to_consume_only: median(run) / baseMedian, unrouted_ticks: last.unrouted });
+    const lowParseMedian = median(lowParse);
+    process.stdout.write(`runner against consume-lowlevel-parse: ${((median(run) / lowParseMedian) * 100).toFixed(1)}%\n`);
 
     const registry = await StrategyRegistry.create([TRIVIAL], HERE);
     for (const s of seedCounts) {
@@ -407,10 +465,10 @@ async function main(): Promise<void> {
     broker.stop();
   }
 
-  process.stdout.write(`\n${'measure'.padEnd(14)}${'strategies'.padStart(11)}${'pool'.padStart(6)}${'ticks'.padStart(10)}${'ticks/s'.padStart(12)}${'vs consume-only'.padStart(17)}${'signals'.padStart(10)}\n`);
+  process.stdout.write(`\n${'measure'.padEnd(24)}${'strategies'.padStart(11)}${'pool'.padStart(6)}${'ticks'.padStart(10)}${'ticks/s'.padStart(12)}${'vs consume-only'.padStart(17)}${'signals'.padStart(10)}\n`);
   for (const r of results) {
     process.stdout.write(
-      `${r.measure.padEnd(14)}${String(r.strategies).padStart(11)}${String(r.pool ?? '-').padStart(6)}${fmt(r.ticks).padStart(10)}${fmt(r.ticks_per_s).padStart(12)}${(r.ratio_to_consume_only === null ? '-' : `${(r.ratio_to_consume_only * 100).toFixed(1)}%`).padStart(17)}${fmt(r.signals).padStart(10)}\n`,
+      `${r.measure.padEnd(24)}${String(r.strategies).padStart(11)}${String(r.pool ?? '-').padStart(6)}${fmt(r.ticks).padStart(10)}${fmt(r.ticks_per_s).padStart(12)}${(r.ratio_to_consume_only === null ? '-' : `${(r.ratio_to_consume_only * 100).toFixed(1)}%`).padStart(17)}${fmt(r.signals).padStart(10)}\n`,
     );
   }
   const out = values.out ?? join(HERE, '..', '..', 'bench', 'results', `e2e-${quick ? 'quick' : 'full'}.json`);

@@ -23,7 +23,7 @@ describe('bench/e2e', () => {
     expect(doc.settings['ticks']).toBe(2000);
     expect(doc.settings['seed_ticks']).toBe(1000);
     expect(doc.settings['kafka']).toBeTypeOf('object');
-    expect(doc.results.map((r) => r['measure'])).toEqual(['consume-only', 'runner', 'seeds']);
+    expect(doc.results.map((r) => r['measure'])).toEqual(['consume-only', 'consume-lowlevel', 'consume-lowlevel-parse', 'runner', 'seeds']);
     for (const r of doc.results) {
       expect(r['ticks_per_s']).toBeGreaterThan(0);
       expect(r['runs']).toHaveLength(1);
