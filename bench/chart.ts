@@ -215,7 +215,8 @@ export function e2eCharts(doc: ResultFile): Charts {
   const groups: BarGroup[] = counts.map((c) => {
     const values: Record<string, number | undefined> = {};
     for (const r of others.filter((x) => (num(x['strategies']) ?? 0) === c)) values[keyOf(r)] = num(r['ticks_per_s']);
-    return { label: `${thousands(c)} strateg${c === 1 ? 'y' : 'ies'}`, values };
+    // The low-level baselines run no strategy: their own group.
+    return { label: c === 0 ? 'client baselines' : `${thousands(c)} strateg${c === 1 ? 'y' : 'ies'}`, values };
   });
   return {
     'e2e.svg': barChart({
