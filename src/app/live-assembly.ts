@@ -172,7 +172,7 @@ export class LiveAssembly {
       metrics: {
         pipeline: () => this.#pipeline?.counters,
         consumer: () => ({ lag: input.lag(), ...input.counters }),
-        producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered }),
+        producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered, queueFullWaits: sink.queueFullWaits }),
       },
     };
   }

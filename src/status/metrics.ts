@@ -13,7 +13,7 @@ export interface MetricSources {
   consumer?: () =>
     | { lag: { topic: string; partition: number; lag: number }[]; badTicks: number; badFills: number; warmupTicks: number; redeliveredTicks: number; lostPartitions: number }
     | undefined;
-  producer?: () => { inFlight: number; deadLettered: number } | undefined;
+  producer?: () => { inFlight: number; deadLettered: number; queueFullWaits: number } | undefined;
   ready?: () => boolean;
 }
 
@@ -121,6 +121,7 @@ export function createMetrics(src: MetricSources): Registry {
   gauge('consumer_lag', 'Messages between the consumer position and the end of the partition', ['topic', 'partition'], (g) => {
     for (const p of src.consumer?.()?.lag ?? []) g.set({ topic: p.topic, partition: String(p.partition) }, p.lag);
   });
+  counter('producer_queue_full_waits_total', "Signals that found the producer's local queue full and waited for deliveries to make room", [], (c) => c.inc(src.producer?.()?.queueFullWaits ?? 0));
   gauge('signals_in_flight', 'Signals handed to the producer and not yet acknowledged', [], (g) => g.set(src.producer?.()?.inFlight ?? 0));
   gauge('ready', '1 when the service is ready (readyz)', [], (g) => g.set(src.ready?.() === true ? 1 : 0));
 

@@ -145,6 +145,8 @@ export interface ProducerStatus {
   in_flight_signals: number;
   acknowledged_signals: number;
   dead_lettered: number;
+  /** times a signal found librdkafka's local queue full and waited for deliveries to make room */
+  queue_full_waits: number;
   last_error: string | null;
 }
 

@@ -58,6 +58,11 @@ export const KafkaConfigSchema = z
         compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4'),
         /** 0 = retry delivery forever (the default: nothing is dropped while the broker is away) */
         messageTimeoutMs: z.number().int().min(0).default(0),
+        /**
+         * the headers of each signal: 'full' (strategy-id, signal-id, strategy-type), 'id' (signal-id only)
+         * or 'none' (everything is in the value); headers cost producer time (docs/kafka.md)
+         */
+        signalHeaders: z.enum(['full', 'id', 'none']).default('full'),
         /** rounds of signals awaiting acknowledgement before the pipeline waits */
         maxPendingRounds: z.number().int().min(1).default(64),
       })

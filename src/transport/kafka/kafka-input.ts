@@ -14,6 +14,7 @@ import type { DeadLetter } from './kafka-signal-sink.js';
 import { lagOf, PartitionPositions } from './partition-position.js';
 import { TicksReader } from './ticks-reader.js';
 import { TopicAdmin } from './topic-admin.js';
+import { sleep } from '../../timing/sleep.js';
 import type { ConsumerStatus } from '../../status/status-document.js';
 
 /**
@@ -112,6 +113,14 @@ export class KafkaInput {
     if (missing.length === 0) return;
     if (create.enabled) {
       await this.#admin.createTopics(missing, create);
+      // The broker answers CreateTopics before every metadata answer lists the new topics: wait until they do.
+      const deadline = Date.now() + 10_000;
+      let still = await this.#admin.missingTopics(missing);
+      while (still.length > 0 && Date.now() < deadline && !this.#stop.signal.aborted) {
+        await sleep(100, this.#stop.signal);
+        still = await this.#admin.missingTopics(missing);
+      }
+      if (still.length > 0) throw new RunnerError('KAFKA_UNAVAILABLE', `topics created but not visible in the broker's metadata after 10 s: ${still.join(', ')}`, { details: { missing: still } });
       this.#log.info({ topics: missing }, 'created missing topics');
       return;
     }

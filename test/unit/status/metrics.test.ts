@@ -115,7 +115,7 @@ describe('createMetrics', () => {
       status: async () => status(),
       pipeline: () => ({ signalsDelivered: 6 }),
       consumer: () => ({ lag: [{ topic: 'ticks', partition: 2, lag: 40 }], badTicks: 3, badFills: 1, warmupTicks: 12, redeliveredTicks: 0, lostPartitions: 1 }),
-      producer: () => ({ inFlight: 5, deadLettered: 4 }),
+      producer: () => ({ inFlight: 5, deadLettered: 4, queueFullWaits: 7 }),
       ready: () => true,
     }).metrics();
     expect(series(text, 'ticks_in_total')).toEqual(['strategy_runner_ticks_in_total 8']);
@@ -126,6 +126,7 @@ describe('createMetrics', () => {
     expect(series(text, 'consumer_partitions_lost_total')).toEqual(['strategy_runner_consumer_partitions_lost_total 1']);
     expect(series(text, 'consumer_lag')).toEqual(['strategy_runner_consumer_lag{topic="ticks",partition="2"} 40']);
     expect(series(text, 'signals_in_flight')).toEqual(['strategy_runner_signals_in_flight 5']);
+    expect(series(text, 'producer_queue_full_waits_total')).toEqual(['strategy_runner_producer_queue_full_waits_total 7']);
     expect(series(text, 'ready')).toEqual(['strategy_runner_ready 1']);
   });
 

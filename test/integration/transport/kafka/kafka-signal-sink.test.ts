@@ -19,8 +19,8 @@ function signal(broker: string, n: number): Signal {
   };
 }
 
-async function sinkFor(p: string): Promise<KafkaSignalSink> {
-  const config = KafkaConfigSchema.parse({ brokers: kafkaBrokers(), topics: { signals: `${p}.{broker}.signals`, deadLetter: `${p}.dlq` } });
+async function sinkFor(p: string, extra: Record<string, unknown> = {}): Promise<KafkaSignalSink> {
+  const config = KafkaConfigSchema.parse({ brokers: kafkaBrokers(), topics: { signals: `${p}.{broker}.signals`, deadLetter: `${p}.dlq` }, ...extra });
   const sink = new KafkaSignalSink(config, pino({ level: 'silent' }));
   onTestFinished(() => sink.close());
   await sink.connect();
@@ -57,4 +57,49 @@ describe('KafkaSignalSink against the broker', () => {
     expect(Date.parse(m!.headers['x-dlq-at']!)).not.toBeNaN();
   });
 
+  it("keeps the call order when librdkafka's local queue is full: what does not fit waits for deliveries, in order", async () => {
+    const p = unique('sink');
+    await createTopics([`${p}.paper.signals`]);
+    // A queue of 50 messages against writes of 300: every write overflows it.
+    const sink = await sinkFor(p, { producerOptions: { 'queue.buffering.max.messages': 50 } });
+    const writes: Promise<void>[] = [];
+    const all: Signal[] = [];
+    for (let w = 0; w < 10; w++) {
+      const batch = Array.from({ length: 300 }, (_, i) => signal('paper', w * 300 + i));
+      all.push(...batch);
+      writes.push(sink.write(batch));
+    }
+    await Promise.all(writes);
+    expect(sink.queueFullWaits).toBeGreaterThan(0);
+    expect(sink.status()).toMatchObject({ in_flight_signals: 0, acknowledged_signals: 3000 });
+    // One key, so one partition: the topic holds the signals in exactly the call order.
+    const got = await consumeUntil(`${p}.paper.signals`, (m) => m.length >= 3000, 60_000);
+    expect(got.map((m) => JSON.parse(m.value).signal_id)).toEqual(all.map((s) => s.signal_id));
+  });
+
+  it("kafka.producer.signalHeaders: 'id' carries the signal id only, 'none' no headers (the value is the whole signal)", async () => {
+    const p = unique('sink');
+    await createTopics([`${p}.paper.signals`]);
+    const lean = await sinkFor(p, { producer: { signalHeaders: 'id' } });
+    await lean.write([signal('paper', 1)]);
+    const none = await sinkFor(p, { producer: { signalHeaders: 'none' } });
+    await none.write([signal('paper', 2)]);
+    const [a, b] = await consumeUntil(`${p}.paper.signals`, (m) => m.length >= 2);
+    expect(a!.headers).toEqual({ 'signal-id': 'sig-paper-1' });
+    expect(b!.headers).toEqual({});
+    expect(JSON.parse(b!.value)).toEqual(signal('paper', 2));
+  });
+
+  it('a signal the broker refuses rejects its write with SIGNAL_DELIVERY_FAILED naming the topic; later writes still go through', async () => {
+    const p = unique('sink');
+    await createTopics([`${p}.paper.signals`]);
+    // Larger than the producer's message.max.bytes: librdkafka refuses it in its delivery report.
+    const sink = await sinkFor(p, { producerOptions: { 'message.max.bytes': 1000 } });
+    const big = { ...signal('paper', 1), strategy_id: 'x'.repeat(2000) };
+    const failed = await sink.write([signal('paper', 0), big]).catch((e: unknown) => e);
+    expect(failed).toMatchObject({ code: 'SIGNAL_DELIVERY_FAILED', details: { topics: [`${p}.paper.signals`] } });
+    expect(sink.status().last_error).toMatch(/too large|size/i);
+    await sink.write([signal('paper', 3)]);
+    expect(sink.status()).toMatchObject({ in_flight_signals: 0 });
+  });
 });

@@ -11,7 +11,7 @@ describe('KafkaSignalSink without a broker', () => {
     expect(s.name).toBe('kafka:x.{broker}.signals');
     expect(s.connected).toBe(false);
     expect(s.healthy()).toBe(true);
-    expect(s.status()).toEqual({ connected: false, healthy: true, in_flight_signals: 0, acknowledged_signals: 0, dead_lettered: 0, last_error: null });
+    expect(s.status()).toEqual({ connected: false, healthy: true, in_flight_signals: 0, acknowledged_signals: 0, dead_lettered: 0, queue_full_waits: 0, last_error: null });
   });
 
   it('an empty write resolves at once; close() before connect is a no-op, and memoised', async () => {
