@@ -1,7 +1,8 @@
 /**
  * Producing signals: the service's sink (KafkaSignalSink, the client's
  * low-level `produce()` with delivery reports polled on librdkafka's thread)
- * with each header set of `kafka.producer.signalHeaders`, against the
+ * with each header set of `kafka.producer.signalHeaders` (and with
+ * `deliveryPollMs` 5: reports polled from the event loop), against the
  * KafkaJS-compatible `send` the sink used before (1000 messages per call, up
  * to 64 calls in flight). Each measure writes N signals in rounds of 100 with
  * up to `maxPendingRounds` (64) rounds unacknowledged, as the pipeline does,
@@ -22,8 +23,8 @@ import { createTopics, deleteTopics, uniqueName, useBroker } from './lib/broker.
 import { machine, median } from './lib/machine.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-type Measure = 'sink-full-headers' | 'sink-id-header' | 'sink-no-headers' | 'kafkajs-send-full-headers';
-const MEASURES: Measure[] = ['kafkajs-send-full-headers', 'sink-full-headers', 'sink-id-header', 'sink-no-headers'];
+type Measure = 'sink-full-headers' | 'sink-id-header' | 'sink-no-headers' | 'sink-full-headers-poll5' | 'sink-no-headers-poll5' | 'kafkajs-send-full-headers';
+const MEASURES: Measure[] = ['kafkajs-send-full-headers', 'sink-full-headers', 'sink-id-header', 'sink-no-headers', 'sink-full-headers-poll5', 'sink-no-headers-poll5'];
 const ROUND = 100;
 const MAX_PENDING = 64;
 
@@ -49,8 +50,9 @@ interface Writer {
 async function writer(m: Measure, brokers: string[], topicPattern: string): Promise<Writer> {
   const base = { brokers, topics: { signals: topicPattern } };
   if (m !== 'kafkajs-send-full-headers') {
-    const headers = m === 'sink-full-headers' ? 'full' : m === 'sink-id-header' ? 'id' : 'none';
-    const sink = new KafkaSignalSink(KafkaConfigSchema.parse({ ...base, producer: { signalHeaders: headers } }), pino({ level: 'warn' }));
+    const headers = m.startsWith('sink-full') ? 'full' : m === 'sink-id-header' ? 'id' : 'none';
+    const deliveryPollMs = m.endsWith('-poll5') ? 5 : 0;
+    const sink = new KafkaSignalSink(KafkaConfigSchema.parse({ ...base, producer: { signalHeaders: headers, deliveryPollMs } }), pino({ level: 'warn' }));
     await sink.connect();
     return sink;
   }

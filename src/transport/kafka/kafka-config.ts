@@ -63,6 +63,11 @@ export const KafkaConfigSchema = z
          * or 'none' (everything is in the value); headers cost producer time (docs/kafka.md)
          */
         signalHeaders: z.enum(['full', 'id', 'none']).default('full'),
+        /**
+         * 0: delivery reports reach JS from librdkafka's own thread as they come (lowest latency);
+         * N: polled from the event loop every N ms (fewer wake-ups per signal, up to N ms later)
+         */
+        deliveryPollMs: z.number().int().min(0).max(1000).default(0),
         /** rounds of signals awaiting acknowledgement before the pipeline waits */
         maxPendingRounds: z.number().int().min(1).default(64),
       })

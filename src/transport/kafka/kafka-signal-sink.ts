@@ -52,7 +52,8 @@ export function signalHeaders(set: KafkaConfig['producer']['signalHeaders'], s: 
  * headers: strategy id, signal id, strategy type, or the leaner set of
  * `kafka.producer.signalHeaders`) and bad input records to the dead-letter
  * topic, through the client's low-level producer: one `produce()` per
- * message, delivery reports polled on librdkafka's background thread (the
+ * message, delivery reports polled on librdkafka's background thread or
+ * every `kafka.producer.deliveryPollMs` from the event loop (the
  * KafkaJS-compatible `send` builds a Promise per message and costs about 1.5×
  * the main-thread time: docs/kafka.md).
  *
@@ -115,8 +116,11 @@ export class KafkaSignalSink implements SignalSink {
 
   async connect(): Promise<void> {
     await connectNative(this.#producer, 10_000);
-    // Delivery reports are polled on librdkafka's own thread and handed to JS as they come: no poll timer on the event loop.
-    this.#producer.setPollInBackground(true);
+    // 0: delivery reports are polled on librdkafka's own thread and handed to JS as they come (lowest latency);
+    // N: polled from the event loop every N ms, in bulk (cheaper per signal, up to N ms later: docs/kafka.md).
+    const every = this.#c.producer.deliveryPollMs;
+    if (every === 0) this.#producer.setPollInBackground(true);
+    else this.#producer.setPollInterval(every);
     this.#connected = true;
   }
 
