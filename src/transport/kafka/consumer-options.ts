@@ -34,6 +34,8 @@ export function consumerOptions(c: KafkaConfig, groupId: string, rebalance: Reba
     kafkaJS: { groupId, fromBeginning: true, autoCommit: false },
     'fetch.wait.max.ms': c.consumer.fetchWaitMaxMs,
     'js.consumer.max.batch.size': c.consumer.maxBatchSize,
+    'js.consumer.max.cache.size.per.worker.ms': c.consumer.cacheMs,
+    'fetch.queue.backoff.ms': c.consumer.fetchQueueBackoffMs,
     'session.timeout.ms': c.consumer.sessionTimeoutMs,
     ...c.consumerOptions,
     rebalance_cb: rebalance,
