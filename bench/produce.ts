@@ -8,7 +8,7 @@
  * up to `maxPendingRounds` (64) rounds unacknowledged, as the pipeline does,
  * and is timed from the first write to the last acknowledgement; CPU time is
  * the whole process's (user + system) per signal. Rounds are interleaved.
- *   node dist/bench/produce.js [--quick] [--brokers H:P] [--out FILE]
+ *   node dist/bench/produce.js [--quick] [--brokers H:P] [--signals N] [--runs N] [--out FILE]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -101,15 +101,15 @@ async function run(m: Measure, brokers: string[], list: Signal[]): Promise<{ rat
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, brokers: { type: 'string' }, out: { type: 'string' } } });
+  const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false }, brokers: { type: 'string' }, signals: { type: 'string' }, runs: { type: 'string' }, out: { type: 'string' } } });
   const broker = useBroker(values.brokers);
-  const n = values.quick ? 100_000 : 400_000;
-  const rounds = values.quick ? 1 : 3;
+  const n = Number(values.signals ?? (values.quick ? 100_000 : 400_000));
+  const rounds = Number(values.runs ?? (values.quick ? 1 : 3));
   const list = signals(n);
   const results = new Map<Measure, { rate: number; cpuUsPerSignal: number }[]>(MEASURES.map((m) => [m, []]));
   try {
     // A warm-up run of the first measure: the first producer of a process pays for the broker's first metadata and JIT.
-    await run('sink-full-headers', broker.brokers, list.slice(0, 20_000));
+    await run('sink-full-headers', broker.brokers, list.slice(0, Math.min(20_000, n)));
     for (let r = 0; r < rounds; r++) {
       for (const m of MEASURES) {
         const x = await run(m, broker.brokers, list);
