@@ -2,6 +2,7 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import { RunnerError } from '../../errors.js';
 import { EventQueue } from '../../async/event-queue.js';
+import { sleep } from '../../timing/sleep.js';
 import type { InputEvent } from '../../ports.js';
 import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
 import { BrokerContact } from './broker-contact.js';
@@ -14,7 +15,6 @@ import type { DeadLetter } from './kafka-signal-sink.js';
 import { lagOf, PartitionPositions } from './partition-position.js';
 import { TicksReader } from './ticks-reader.js';
 import { TopicAdmin } from './topic-admin.js';
-import { sleep } from '../../timing/sleep.js';
 import type { ConsumerStatus } from '../../status/status-document.js';
 
 /**

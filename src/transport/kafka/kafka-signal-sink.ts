@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Signal } from '../../domain/signal.js';
 import { RunnerError } from '../../errors.js';
 import type { SignalSink } from '../../ports.js';
+import { sleep } from '../../timing/sleep.js';
 import { errorCode } from './client.js';
 import { signalTopic, type KafkaConfig } from './kafka-config.js';
 import { connectNative, createNativeProducer, disconnectNative, ERR, nativeBaseOptions, type NativeProducer } from './native-client.js';
@@ -29,16 +30,16 @@ interface Delivery {
   settled: boolean;
 }
 
+type Headers = { [key: string]: string | Buffer }[];
+
 /** A message not yet handed to librdkafka (its local queue was full). */
 interface Waiting {
   topic: string;
   value: Buffer | null;
   key: string | Buffer | null;
-  headers: { [key: string]: string | Buffer }[] | undefined;
+  headers: Headers | undefined;
   delivery: Delivery;
 }
-
-type Headers = { [key: string]: string | Buffer }[];
 
 /** The header sets a signal can carry (kafka.producer.signalHeaders). */
 export function signalHeaders(set: KafkaConfig['producer']['signalHeaders'], s: Signal): Headers | undefined {
@@ -55,7 +56,7 @@ export function signalHeaders(set: KafkaConfig['producer']['signalHeaders'], s: 
  * message, delivery reports polled on librdkafka's background thread or
  * every `kafka.producer.deliveryPollMs` from the event loop (the
  * KafkaJS-compatible `send` builds a Promise per message and costs about 1.5×
- * the main-thread time: docs/kafka.md).
+ * the CPU per signal: docs/kafka.md).
  *
  * `write()` resolves when the broker has acknowledged every signal it was
  * given (acks=all, idempotent producer) and rejects with
@@ -222,7 +223,7 @@ export class KafkaSignalSink implements SignalSink {
   }
 
   #scheduleRetry(): void {
-    // Deliveries free room as they arrive; a short timer also retries when none arrive (the broker is slow).
+    // Deliveries free room as they arrive; what waits is tried again every 2 ms until it fits.
     this.#retryTimer ??= setTimeout(() => this.#drainWaiting(), 2);
   }
 
@@ -261,7 +262,7 @@ export class KafkaSignalSink implements SignalSink {
   async flush(timeoutMs = 30_000): Promise<void> {
     if (!this.#connected) return;
     const deadline = Date.now() + timeoutMs;
-    while (this.#waiting.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    while (this.#waiting.length > 0 && Date.now() < deadline) await sleep(5);
     await new Promise<void>((resolve, reject) => this.#producer.flush(Math.max(0, deadline - Date.now()), (err) => (err ? reject(err) : resolve())));
   }
 

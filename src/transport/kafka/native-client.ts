@@ -1,11 +1,10 @@
-// The package is CommonJS: its low-level classes (KafkaConsumer, Producer) are on the default export only.
-import kafkaClient, { type KafkaConsumer, type LibrdKafkaError, type Producer } from '@confluentinc/kafka-javascript';
+// The package is CommonJS: its low-level classes are on the default export only.
+import kafkaClient, { type LibrdKafkaError, type Producer } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './kafka-config.js';
 
 export type NativeProducer = Producer;
-export type NativeConsumer = KafkaConsumer;
-export type NativeOptions = Record<string, string | number | boolean | ((...args: never[]) => unknown)>;
+export type NativeOptions = Record<string, string | number | boolean>;
 
 /** librdkafka's syslog severities (0 emerg … 7 debug) as pino levels. */
 const SEVERITY: readonly ('error' | 'warn' | 'info' | 'debug')[] = ['error', 'error', 'error', 'error', 'warn', 'info', 'info', 'debug'];
@@ -23,7 +22,7 @@ export function nativeBaseOptions(c: KafkaConfig): NativeOptions {
 }
 
 /** librdkafka's log lines and client errors into pino (component `kafka`). */
-function wireLogs(client: Producer | KafkaConsumer, logger: Logger, role: string): void {
+function wireLogs(client: Producer, logger: Logger, role: string): void {
   const emitter = client as unknown as NodeJS.EventEmitter;
   const log = logger.child({ component: 'kafka', client: role });
   emitter.on('event.log', (e: { severity: number; fac: string; message: string }) => log[SEVERITY[e.severity] ?? 'info']({ fac: e.fac }, e.message));
@@ -37,19 +36,13 @@ export function createNativeProducer(options: NativeOptions, logger: Logger, rol
   return p;
 }
 
-export function createNativeConsumer(options: NativeOptions, topicOptions: NativeOptions, logger: Logger, role: string): KafkaConsumer {
-  const c = new kafkaClient.KafkaConsumer(options as ConstructorParameters<typeof kafkaClient.KafkaConsumer>[0], topicOptions as ConstructorParameters<typeof kafkaClient.KafkaConsumer>[1]);
-  wireLogs(c, logger, role);
-  return c;
-}
-
 /** connect() as a promise: resolves when the client has its first metadata, rejects after `timeoutMs`. */
-export function connectNative(client: Producer | KafkaConsumer, timeoutMs: number): Promise<void> {
+export function connectNative(client: Producer, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => client.connect({ timeout: timeoutMs }, (err) => (err ? reject(err) : resolve())));
 }
 
 /** disconnect() as a promise; never rejects (a client that cannot say goodbye is gone anyway). */
-export function disconnectNative(client: Producer | KafkaConsumer): Promise<void> {
+export function disconnectNative(client: Producer): Promise<void> {
   return new Promise((resolve) => {
     if (!client.isConnected()) return resolve();
     client.disconnect(() => resolve());
@@ -62,8 +55,4 @@ export const ERR = {
   QUEUE_FULL: -184,
   /** a fatal error: the client cannot go on (idempotence broken, fenced) */
   FATAL: -150,
-  /** consume(): the wait for a message timed out (not an error) */
-  TIMED_OUT: -185,
-  /** commit with nothing to commit */
-  NO_OFFSET: -168,
 } as const;
