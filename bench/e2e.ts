@@ -19,15 +19,21 @@
  *    the strategy inline (signals to one shared producer); timed from the
  *    first batch of any consumer to the last consumer's last offset and the
  *    last signal acknowledged.
+ *  - runner-baseline (with --baseline-runner DIR): the same runner case run
+ *    by another build of strategy-runner (a checkout of an earlier commit,
+ *    built, with its node_modules), interleaved with this one: "today's
+ *    runner" against this one in the same run, on the same topic.
  * Each run uses a fresh consumer group on the same pre-loaded topic. Prints a
  * table and writes bench/results/e2e-<mode>.json.
  *   node dist/bench/e2e.js [--quick] [--brokers H:P] [--ticks N] [--runs N] [--seeds 10,100]
  *                          [--seed-ticks N] [--strategies N] [--pool N] [--partitions N] [--out FILE]
+ *                          [--baseline-runner DIR] [--measures consume-only,consume-lowlevel,...]
  */
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import kafkaClient, { KafkaJS, type Message } from '@confluentinc/kafka-javascript';
 import pino from 'pino';
@@ -48,7 +54,13 @@ const TRIVIAL = join(HERE, 'strategies', 'trivial.js');
 const log = pino({ level: 'error' }, pino.destination(2));
 
 export interface E2eResult {
-  measure: 'consume-only' | 'consume-lowlevel' | 'consume-lowlevel-parse' | 'runner' | 'seeds';
+  measure: 'consume-only' | 'consume-lowlevel' | 'consume-lowlevel-parse' | 'runner' | 'runner-baseline' | 'seeds';
+  /** runner-baseline: the build that ran it (its directory and git commit) */
+  build?: { dir: string; commit: string | null };
+  /** runner: ticks_per_s / the runner-baseline median (with --baseline-runner) */
+  ratio_to_baseline_runner?: number;
+  /** runner: ticks_per_s / the consume-lowlevel-parse median */
+  ratio_to_lowlevel_parse?: number;
   strategies: number;
   pool: number | null;
   ticks: number;
@@ -197,8 +209,22 @@ async function consumeLowLevel(c: ServiceConfig, topic: string, n: number, parse
   }
 }
 
+type StartRunner = typeof startBenchRunner;
+
+/** Another build's bench runner (its dist/bench/lib/e2e-runner.js), and its git commit. */
+async function baselineRunner(dir: string): Promise<{ start: StartRunner; build: { dir: string; commit: string | null } }> {
+  const mod = (await import(pathToFileURL(join(resolve(dir), 'dist', 'bench', 'lib', 'e2e-runner.js')).href)) as { startBenchRunner: StartRunner };
+  let commit: string | null = null;
+  try {
+    commit = execFileSync('git', ['-C', dir, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    // not a git checkout
+  }
+  return { start: mod.startBenchRunner, build: { dir: resolve(dir), commit } };
+}
+
 /** The runner: from the first tick batch to every tick's round delivered (signals acknowledged). */
-async function runner(input: ServiceConfigInput, n: number, configs: ReturnType<typeof parseStrategyConfigs>): Promise<{ seconds: number; signals: number; unrouted: number }> {
+async function runner(input: ServiceConfigInput, n: number, configs: ReturnType<typeof parseStrategyConfigs>, start: StartRunner = startBenchRunner): Promise<{ seconds: number; signals: number; unrouted: number }> {
   let t0 = 0;
   let t1 = 0;
   let delivered = 0;
@@ -226,7 +252,7 @@ async function runner(input: ServiceConfigInput, n: number, configs: ReturnType<
       };
     }
   }
-  const r = await startBenchRunner({ config: input, baseDir: HERE, strategies: configs, logger: log, wrapEvents: observe });
+  const r = await start({ config: input, baseDir: HERE, strategies: configs, logger: log, wrapEvents: observe });
   try {
     await Promise.race([untilDone('runner', finished, () => delivered + r.pipeline.counters.ticks), r.done.then(() => Promise.reject(r.failure() ?? new Error('pipeline ended before every tick was delivered')))]);
   } finally {
@@ -336,8 +362,14 @@ async function main(): Promise<void> {
       'seed-ticks': { type: 'string' },
       'batch-size': { type: 'string' },
       'fetch-wait-ms': { type: 'string' },
+      'baseline-runner': { type: 'string' },
+      measures: { type: 'string' },
     },
   });
+  const ALL = ['consume-only', 'consume-lowlevel', 'consume-lowlevel-parse', 'runner', 'runner-baseline'] as const;
+  const measures = new Set((values.measures ?? ALL.join(',')).split(',').map((m) => m.trim()));
+  for (const m of measures) if (!(ALL as readonly string[]).includes(m)) throw new Error(`--measures: unknown measure '${m}' (known: ${ALL.join(', ')})`);
+  const baseline = values['baseline-runner'] === undefined || !measures.has('runner-baseline') ? undefined : await baselineRunner(values['baseline-runner']);
   const quick = values.quick;
   const n = Number(values.ticks ?? (quick ? 100_000 : 500_000));
   const runs = Number(values.runs ?? (quick ? 1 : 3));
@@ -412,31 +444,53 @@ async function main(): Promise<void> {
     const low: number[] = [];
     const lowParse: number[] = [];
     const run: number[] = [];
+    const runBase: number[] = [];
     let last = { signals: 0, unrouted: 0 };
+    let lastBase = { signals: 0, unrouted: 0 };
     for (let i = 0; i < runs; i++) {
-      // Interleaved, so that drift on a shared machine hits both alike.
-      const b = await consumeOnly(compiled, topics.ticks, n);
-      base.push(Math.round(n / b.seconds));
-      process.stdout.write(`  run ${i + 1}: consume-only ${fmt(n / b.seconds)} ticks/s\n`);
+      // Interleaved, so that drift on a shared machine hits each alike.
+      if (measures.has('consume-only')) {
+        const b = await consumeOnly(compiled, topics.ticks, n);
+        base.push(Math.round(n / b.seconds));
+        process.stdout.write(`  run ${i + 1}: consume-only ${fmt(n / b.seconds)} ticks/s\n`);
+      }
       for (const parse of [false, true]) {
+        if (!measures.has(parse ? 'consume-lowlevel-parse' : 'consume-lowlevel')) continue;
         const l = await consumeLowLevel(compiled, topics.ticks, n, parse);
         if (l.bad > 0) throw new Error(`consume-lowlevel-parse: ${l.bad} ticks failed to decode`);
         (parse ? lowParse : low).push(Math.round(n / l.seconds));
         process.stdout.write(`  run ${i + 1}: consume-lowlevel${parse ? '-parse' : '      '} ${fmt(n / l.seconds)} ticks/s\n`);
       }
-      const x = await runner(baseInput(uniqueName('bench-runner')), n, configs);
-      run.push(Math.round(n / x.seconds));
-      last = x;
-      process.stdout.write(`  run ${i + 1}: runner       ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged)\n`);
+      if (baseline !== undefined) {
+        const x = await runner(baseInput(uniqueName('bench-runner-baseline')), n, configs, baseline.start);
+        runBase.push(Math.round(n / x.seconds));
+        lastBase = x;
+        process.stdout.write(`  run ${i + 1}: runner-baseline (${baseline.build.commit ?? baseline.build.dir}) ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged)\n`);
+      }
+      if (measures.has('runner')) {
+        const x = await runner(baseInput(uniqueName('bench-runner')), n, configs);
+        run.push(Math.round(n / x.seconds));
+        last = x;
+        process.stdout.write(`  run ${i + 1}: runner       ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged)\n`);
+      }
     }
-    const baseMedian = median(base);
-    results.push({ measure: 'consume-only', strategies: 0, pool: null, ticks: n, ticks_per_s: baseMedian, runs: base, signals: 0, ratio_to_consume_only: 1 });
+    const baseMedian = base.length > 0 ? median(base) : undefined;
+    const ratio = (v: number): number | null => (baseMedian === undefined ? null : v / baseMedian);
+    if (baseMedian !== undefined) results.push({ measure: 'consume-only', strategies: 0, pool: null, ticks: n, ticks_per_s: baseMedian, runs: base, signals: 0, ratio_to_consume_only: 1 });
     for (const [measure, rates] of [['consume-lowlevel', low], ['consume-lowlevel-parse', lowParse]] as const) {
-      results.push({ measure, strategies: 0, pool: null, ticks: n, ticks_per_s: median(rates), runs: rates, signals: 0, ratio_to_consume_only: median(rates) / baseMedian });
+      if (rates.length > 0) results.push({ measure, strategies: 0, pool: null, ticks: n, ticks_per_s: median(rates), runs: rates, signals: 0, ratio_to_consume_only: ratio(median(rates)) });
     }
-    results.push({ measure: 'runner', strategies: count, pool, ticks: n, ticks_per_s: median(run), runs: run, signals: last.signals, ratio_to_consume_only: median(run) / baseMedian, unrouted_ticks: last.unrouted });
-    const lowParseMedian = median(lowParse);
-    process.stdout.write(`runner against consume-lowlevel-parse: ${((median(run) / lowParseMedian) * 100).toFixed(1)}%\n`);
+    if (baseline !== undefined) {
+      results.push({ measure: 'runner-baseline', build: baseline.build, strategies: count, pool, ticks: n, ticks_per_s: median(runBase), runs: runBase, signals: lastBase.signals, ratio_to_consume_only: ratio(median(runBase)), unrouted_ticks: lastBase.unrouted });
+    }
+    if (run.length > 0) {
+      const r: E2eResult = { measure: 'runner', strategies: count, pool, ticks: n, ticks_per_s: median(run), runs: run, signals: last.signals, ratio_to_consume_only: ratio(median(run)), unrouted_ticks: last.unrouted };
+      if (lowParse.length > 0) r.ratio_to_lowlevel_parse = median(run) / median(lowParse);
+      if (runBase.length > 0) r.ratio_to_baseline_runner = median(run) / median(runBase);
+      results.push(r);
+      if (r.ratio_to_lowlevel_parse !== undefined) process.stdout.write(`runner against consume-lowlevel-parse: ${(r.ratio_to_lowlevel_parse * 100).toFixed(1)}%\n`);
+      if (r.ratio_to_baseline_runner !== undefined) process.stdout.write(`runner against runner-baseline: ${r.ratio_to_baseline_runner.toFixed(2)}×\n`);
+    }
 
     const registry = await StrategyRegistry.create([TRIVIAL], HERE);
     for (const s of seedCounts) {
@@ -456,7 +510,7 @@ async function main(): Promise<void> {
         ticks_per_s: median(rates),
         runs: rates,
         signals: lastSeeds.signals,
-        ratio_to_consume_only: median(rates) / baseMedian,
+        ratio_to_consume_only: ratio(median(rates)),
         start_spread_ms: lastSeeds.spreadMs,
       });
     }

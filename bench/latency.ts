@@ -12,9 +12,9 @@
  *  - produced→acked: scheduled send time → the probe signal's delivery
  *    report (KafkaSignalSink.write resolved: the broker has it). Measured
  *    from the schedule, so no stall is hidden (no coordinated omission).
- *  - in-service: the tick's batch handed to the consumer's eachBatch handler
- *    (bytes reach JavaScript) → the signal handed to the producer
- *    (KafkaSignalSink.write called and returned).
+ *  - in-service: the tick handed to JavaScript (the low-level consumer's
+ *    consume() answers: bytes reach JavaScript) → the signal handed to the
+ *    producer (KafkaSignalSink.write called and returned).
  *  - to-js: scheduled send time → the batch handed to JavaScript (the
  *    generator's pacing, the produce, the broker, the fetch).
  *  - tick produced: scheduled send time → the generator's own delivery
@@ -35,7 +35,7 @@ import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import kafkaClient, { type Message } from '@confluentinc/kafka-javascript';
 import hdr from 'hdr-histogram-js';
 import pino from 'pino';
 import type { ServiceConfigInput } from '../src/config/service-config.js';
@@ -101,7 +101,7 @@ interface Phase {
   period: number;
   count: number;
   warm: number;
-  /** performance.now() when each tick's batch reached eachBatch; NaN until then */
+  /** performance.now() when each tick reached JavaScript (consume() answered); NaN until then */
   handedAt: Float64Array;
   e2e: Histogram;
   inService: Histogram;
@@ -148,36 +148,28 @@ function percentiles(h: Histogram): Percentiles {
 }
 
 /**
- * Observe the runner's ticks consumer: note when each tick's batch is handed
- * to the eachBatch handler (KafkaInput's), by the `seq` header. The only
+ * Observe the runner's ticks consumer: note when each tick reaches
+ * JavaScript (the low-level consumer's consume() answer, which KafkaInput's
+ * consume loop hands to its handler), by the `seq` header. The only
  * instrumentation on the input side; it costs one header read per tick.
  */
 function instrumentConsumers(): void {
-  const proto = KafkaJS.Kafka.prototype as unknown as { consumer: (cfg: unknown) => KafkaJS.Consumer };
-  const original = proto.consumer;
-  proto.consumer = function (this: unknown, cfg: unknown): KafkaJS.Consumer {
-    const consumer = original.call(this, cfg);
-    const run = consumer.run.bind(consumer);
-    consumer.run = (o: KafkaJS.ConsumerRunConfig) => {
-      const each = o.eachBatch;
-      if (each === undefined) return run(o);
-      return run({
-        ...o,
-        eachBatch: (payload) => {
-          const p = phase;
-          if (p !== undefined && payload.batch.topic === ticksTopic) {
-            const t = performance.now();
-            for (const m of payload.batch.messages) {
-              const h = m.headers?.['seq'];
-              const seq = Number(h === undefined ? NaN : String(h));
-              if (seq >= 0 && seq < p.count) p.handedAt[seq] = t;
-            }
-          }
-          return each(payload);
-        },
-      });
-    };
-    return consumer;
+  const proto = kafkaClient.KafkaConsumer.prototype as unknown as { consume: (n: number, cb: (err: unknown, messages: Message[]) => void) => void };
+  const original = proto.consume;
+  proto.consume = function (this: unknown, n: number, cb: (err: unknown, messages: Message[]) => void): void {
+    original.call(this, n, (err, messages) => {
+      const p = phase;
+      if (p !== undefined && !err && messages.length > 0) {
+        const t = performance.now();
+        for (const m of messages) {
+          if (m.topic !== ticksTopic) continue;
+          let seq = NaN;
+          for (const h of m.headers ?? []) if (h['seq'] !== undefined) seq = Number(String(h['seq']));
+          if (seq >= 0 && seq < p.count) p.handedAt[seq] = t;
+        }
+      }
+      cb(err, messages);
+    });
   };
 }
 

@@ -112,6 +112,7 @@ export interface ConsumerCounters {
   fills: number;
   warmupTicks: number;
   redeliveredTicks: number;
+  revokedTicks: number;
   badTicks: number;
   badFills: number;
   commits: number;

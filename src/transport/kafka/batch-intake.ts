@@ -1,4 +1,3 @@
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { RunnerError } from '../../errors.js';
 import type { InputContext } from './input-context.js';
 import type { DeadLetter } from './kafka-signal-sink.js';
@@ -7,10 +6,17 @@ import type { PartitionPosition } from './partition-position.js';
 /** A message with no value (a tombstone): not a record, dead-lettered like a bad one. */
 export const TOMBSTONE = { ok: false as const, reason: 'empty value (tombstone)' };
 
+/** What a bad record's dead letter needs of the message (a low-level or a KafkaJS-layer message). */
+export interface RejectedRecord {
+  offset: number | string;
+  key?: Buffer | string | null | undefined;
+  value: Buffer | null | undefined;
+}
+
 /**
- * What the tick and the fill handler both do with a fetched batch: note it
- * on its partition's position, and send a bad record to the dead-letter
- * topic.
+ * What the tick and the fill handler both do with fetched messages: note
+ * them on their partition's position, and send a bad record to the
+ * dead-letter topic.
  */
 export class BatchIntake {
   readonly #ctx: InputContext;
@@ -19,32 +25,34 @@ export class BatchIntake {
     this.#ctx = ctx;
   }
 
-  /** The batch's partition position, with the fetch time, the broker's answer and the high watermark noted. */
-  arrived(batch: KafkaJS.Batch): PartitionPosition {
-    const part = this.#ctx.positions.get(batch.topic, batch.partition);
-    part.lastBatchAt = Date.now();
-    this.#ctx.broker.answered(part.lastBatchAt);
-    part.high = Math.max(part.high, Number(batch.highWatermark));
+  /** The partition's position, with the fetch time, the broker's answer and the high watermark (when known) noted. */
+  arrived(topic: string, partition: number, highWatermark: number, now = Date.now()): PartitionPosition {
+    const part = this.#ctx.positions.get(topic, partition);
+    part.lastBatchAt = now;
+    this.#ctx.broker.answered(now);
+    if (highWatermark > part.high) part.high = highWatermark;
     return part;
   }
 
   /** Count, log and dead-letter one bad record; rejects when the dead letter is not acknowledged. */
-  async reject(topic: string, partition: number, m: KafkaJS.KafkaMessage, reason: string, code: DeadLetter['code']): Promise<void> {
+  async reject(topic: string, partition: number, m: RejectedRecord, reason: string, code: DeadLetter['code']): Promise<void> {
     const { counters, log } = this.#ctx;
     if (code === 'TICK_INVALID') counters.badTicks++;
     else counters.badFills++;
-    log.warn({ topic, partition, offset: m.offset, code, reason }, 'bad record sent to the dead-letter topic');
+    const offset = String(m.offset);
+    log.warn({ topic, partition, offset, code, reason }, 'bad record sent to the dead-letter topic');
+    const key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
     try {
-      await this.#ctx.deadLetter({ topic, partition, offset: m.offset, key: m.key, value: m.value, reason, code });
+      await this.#ctx.deadLetter({ topic, partition, offset, key, value: m.value ?? null, reason, code });
     } catch (err) {
       // Not acknowledged: fail the input so the offset is never committed past this record.
-      throw new RunnerError('KAFKA_UNAVAILABLE', `dead-letter produce failed for ${topic}[${partition}]@${m.offset}: ${(err as Error).message}`, { cause: err });
+      throw new RunnerError('KAFKA_UNAVAILABLE', `dead-letter produce failed for ${topic}[${partition}]@${offset}: ${(err as Error).message}`, { cause: err });
     }
   }
 
-  /** Never let an error escape a handler: the client would seek back and redeliver the batch forever. The input fails instead. */
-  failed(err: unknown, what: string, batch: KafkaJS.Batch): void {
-    this.#ctx.log.error({ err, topic: batch.topic, partition: batch.partition }, `${what} batch handling failed; stopping input`);
+  /** Never let an error escape a handler (the KafkaJS layer would seek back and redeliver forever; the loop would stop): the input fails instead. */
+  failed(err: unknown, what: string, where: { topic: string; partition?: number }): void {
+    this.#ctx.log.error({ err, ...where }, `${what} batch handling failed; stopping input`);
     this.#ctx.queue.fail(err);
   }
 }

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { decodeFill, type Fill } from '../../domain/fill.js';
 import { Backoff } from '../../timing/backoff.js';
 import { sleep, TIMED_OUT, within } from '../../timing/sleep.js';
 import { BatchIntake, TOMBSTONE } from './batch-intake.js';
 import { kafkaError } from './client.js';
-import { consumerOptions, ERR_ASSIGN_PARTITIONS, type AssignedPartition } from './consumer-options.js';
+import type { AssignedPartition } from './consumer-options.js';
 import type { InputContext } from './input-context.js';
+import { InputConsumer } from './input-consumer.js';
+import type { NativeMessage } from './native-client.js';
+import type { PartitionId } from './partition-key.js';
 import type { TopicAdmin } from './topic-admin.js';
 
 /**
@@ -18,15 +20,13 @@ import type { TopicAdmin } from './topic-admin.js';
  */
 export class FillsReader {
   readonly #ctx: InputContext;
-  readonly #kafka: KafkaJS.Kafka;
   readonly #admin: TopicAdmin;
   readonly #intake: BatchIntake;
-  #consumer: KafkaJS.Consumer | undefined;
+  #consumer: InputConsumer | undefined;
   #caughtUp = false;
 
-  constructor(ctx: InputContext, kafka: KafkaJS.Kafka, admin: TopicAdmin) {
+  constructor(ctx: InputContext, admin: TopicAdmin) {
     this.#ctx = ctx;
-    this.#kafka = kafka;
     this.#admin = admin;
     this.#intake = new BatchIntake(ctx);
   }
@@ -47,11 +47,6 @@ export class FillsReader {
     const ends = await this.#retry('fetch orders.filled offsets', timeoutMs, () => this.#admin.watermarks(topic));
     const targets = new Map(ends.filter((e) => e.high > e.low).map((e) => [e.partition, e.high]));
 
-    this.#consumer = this.#kafka.consumer(
-      // Its group never commits: after a lost session it would read orders.filled from the beginning
-      // again. Harmless (fills are de-duplicated by fill_id) but slow on a long history: resume instead.
-      consumerOptions(config, `${config.groupId}.fills.${randomUUID()}`, (err, assignment) => (err.code === ERR_ASSIGN_PARTITIONS ? this.#resume(assignment) : undefined)),
-    );
     let caughtUp!: () => void;
     const caughtUpP = new Promise<void>((resolve) => (caughtUp = resolve));
     const checkCaughtUp = (): void => {
@@ -61,14 +56,29 @@ export class FillsReader {
         caughtUp();
       }
     };
-    await this.#consumer.connect();
-    await this.#consumer.subscribe({ topics: [topic] });
-    await this.#consumer.run({
-      eachBatch: async ({ batch }) => {
-        await this.#onBatch(batch);
+    this.#consumer = new InputConsumer({
+      config,
+      logger: log,
+      role: 'fills-consumer',
+      // Its group never commits: after a lost session it would read orders.filled from the beginning
+      // again. Harmless (fills are de-duplicated by fill_id) but slow on a long history: resume instead.
+      groupId: `${config.groupId}.fills.${randomUUID()}`,
+      topic,
+      owner: { assigned: (parts) => this.#resume(parts), revoked: () => {} },
+      handle: async (messages) => {
+        await this.#onMessages(messages);
         checkCaughtUp();
       },
+      onFatal: (err) => {
+        log.error({ err }, 'the fills consumer cannot go on; stopping input');
+        this.#ctx.queue.fail(err);
+      },
     });
+    try {
+      await this.#consumer.start();
+    } catch (err) {
+      throw kafkaError(err, 'connect the orders.filled consumer');
+    }
     checkCaughtUp();
     const t0 = Date.now();
     if ((await within(caughtUpP, timeoutMs, stopped)) === TIMED_OUT && !stopped.aborted) {
@@ -78,30 +88,31 @@ export class FillsReader {
     if (!stopped.aborted) log.info({ fills: this.#ctx.counters.fills, ms: Date.now() - t0 }, 'portfolios rebuilt from orders.filled');
   }
 
-  /** The fills consumer's `eachBatch`: every fill to the pipeline, in order; bad ones dead-lettered. */
-  async #onBatch(batch: KafkaJS.Batch): Promise<void> {
+  /** One consume()'s fills: every fill to the pipeline, in order; bad ones dead-lettered. */
+  async #onMessages(messages: readonly NativeMessage[]): Promise<void> {
+    const first = messages[0]!;
     try {
-      const part = this.#intake.arrived(batch);
       const dead: Promise<void>[] = [];
       const fills: Fill[] = [];
-      for (const m of batch.messages) {
-        const r = m.value === null ? TOMBSTONE : decodeFill(m.value.toString('utf8'));
+      const now = Date.now();
+      for (const m of messages) {
+        const part = this.#intake.arrived(m.topic, m.partition, this.#consumer!.highWatermark(m.topic, m.partition), now);
+        const r = m.value === null || m.value === undefined ? TOMBSTONE : decodeFill(m.value.toString('utf8'));
         if (r.ok) fills.push(r.fill);
-        else dead.push(this.#intake.reject(batch.topic, batch.partition, m, r.reason, 'FILL_INVALID'));
+        else dead.push(this.#intake.reject(m.topic, m.partition, m, r.reason, 'FILL_INVALID'));
+        part.next = m.offset + 1;
       }
-      const last = batch.messages.at(-1);
-      if (last !== undefined) part.next = Number(last.offset) + 1;
       this.#ctx.counters.fills += fills.length;
       await Promise.all(dead);
       for (const fill of fills) await this.#ctx.queue.push({ kind: 'fill', fill });
     } catch (err) {
-      this.#intake.failed(err, 'fill', batch);
+      this.#intake.failed(err, 'fill', { topic: first.topic });
     }
   }
 
   /** Fills partitions assigned again start where this process left them; new ones from the beginning. */
-  #resume(assignment: KafkaJS.TopicPartition[]): AssignedPartition[] {
-    return assignment.map((a) => {
+  #resume(parts: PartitionId[]): AssignedPartition[] {
+    return parts.map((a) => {
       const next = this.#ctx.positions.find(a.topic, a.partition)?.next;
       return next === undefined ? { topic: a.topic, partition: a.partition } : { topic: a.topic, partition: a.partition, offset: next };
     });

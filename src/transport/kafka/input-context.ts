@@ -16,9 +16,13 @@ export function inputCounters(): ConsumerCounters {
     warmupTicks: 0,
     /** ticks the client delivered again below this process's own position (never dispatched twice) */
     redeliveredTicks: 0,
+    /** ticks fetched for a partition that was revoked before they were handled: not dispatched (its next owner reads them) */
+    revokedTicks: 0,
     badTicks: 0,
     badFills: 0,
+    /** offset commits the broker acknowledged */
     commits: 0,
+    /** offset commits that failed (not sent, or refused by the broker): the next commit takes their offsets again */
     commitErrors: 0,
     /** partitions assigned to the ticks consumer, over the life of the process */
     assignments: 0,

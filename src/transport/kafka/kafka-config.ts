@@ -26,17 +26,16 @@ export const KafkaConfigSchema = z
       .prefault({}),
     consumer: z
       .object({
-        /** most messages handed over per fetch (librdkafka js.consumer.max.batch.size) */
+        /** most messages one consume() of the low-level consumer hands over: one dispatch round at most */
         maxBatchSize: z.number().int().min(1).max(100_000).default(1024),
         /** how long the broker may hold a fetch waiting for data: latency vs. request rate */
         fetchWaitMaxMs: z.number().int().min(0).default(10),
         /** how often delivered offsets are committed */
         commitIntervalMs: z.number().int().min(50).default(1000),
-        /**
-         * how much the client's KafkaJS layer keeps fetched per worker, in ms of messages
-         * (js.consumer.max.cache.size.per.worker.ms; the client's default, 1500, kept about 600 MB alive at 100k ticks/s)
-         */
-        cacheMs: z.number().int().min(1).default(50),
+        /** removed: the consumers are on the low-level API, which has no message cache of its own (docs/kafka.md) */
+        cacheMs: z
+          .never({ error: "kafka.consumer.cacheMs was removed: the consumers now use the client's low-level API, which keeps no message cache of its own; delete the key" })
+          .optional(),
         /** librdkafka fetch.queue.backoff.ms: how long the fetcher pauses when its local queue is full (librdkafka's default, 1000, idles it) */
         fetchQueueBackoffMs: z.number().int().min(0).default(10),
         sessionTimeoutMs: z.number().int().min(1000).default(10_000),

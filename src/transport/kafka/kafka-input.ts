@@ -92,9 +92,9 @@ export class KafkaInput {
       stopped: this.#stop.signal,
     };
     this.#admin = new TopicAdmin(kafka);
-    this.#fills = new FillsReader(ctx, kafka, this.#admin);
-    this.#ticks = new TicksReader(ctx, kafka);
+    this.#fills = new FillsReader(ctx, this.#admin);
     this.#commits = new CommitScheduler(this.#positions, this.counters, this.#log, () => (this.#ticks.started ? (list) => this.#ticks.commitOffsets(list) : undefined));
+    this.#ticks = new TicksReader(ctx, (err, offsets) => this.#commits.answered(err, offsets));
   }
 
   get state(): InputState {
@@ -193,9 +193,10 @@ export class KafkaInput {
     return this.#ticks.assignment();
   }
 
-  /** Commit every offset whose signals are acknowledged. */
+  /** Hand every offset whose signals are acknowledged to the client's commit (the broker's answer is counted as it comes). */
   commit(): Promise<void> {
-    return this.#commits.commit();
+    this.#commits.commit();
+    return Promise.resolve();
   }
 
   /** The high watermarks of both topics, for the lag (and a sign of life from the broker every 5 s). */

@@ -1,10 +1,21 @@
 // The package is CommonJS: its low-level classes are on the default export only.
-import kafkaClient, { type LibrdKafkaError, type Producer } from '@confluentinc/kafka-javascript';
+import kafkaClient, { type KafkaConsumer, type LibrdKafkaError, type Message, type Producer } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import type { KafkaConfig } from './kafka-config.js';
 
 export type NativeProducer = Producer;
+/** The low-level consumer, with the cooperative-protocol methods the binding has and its typings miss. */
+export type NativeConsumer = KafkaConsumer & {
+  /** the group's protocol ('NONE' once disconnected) */
+  rebalanceProtocol(): 'EAGER' | 'COOPERATIVE' | 'NONE';
+  /** inside a revocation: whether the assignment was lost (session expired) rather than given up */
+  assignmentLost(): boolean;
+  incrementalAssign(assignments: { topic: string; partition: number; offset?: number }[]): void;
+  incrementalUnassign(assignments: { topic: string; partition: number }[]): void;
+};
+export type NativeMessage = Message;
 export type NativeOptions = Record<string, string | number | boolean>;
+type NativeClient = Producer | KafkaConsumer;
 
 /** librdkafka's syslog severities (0 emerg … 7 debug) as pino levels. */
 const SEVERITY: readonly ('error' | 'warn' | 'info' | 'debug')[] = ['error', 'error', 'error', 'error', 'warn', 'info', 'info', 'debug'];
@@ -22,7 +33,7 @@ export function nativeBaseOptions(c: KafkaConfig): NativeOptions {
 }
 
 /** librdkafka's log lines and client errors into pino (component `kafka`). */
-function wireLogs(client: Producer, logger: Logger, role: string): void {
+function wireLogs(client: NativeClient, logger: Logger, role: string): void {
   const emitter = client as unknown as NodeJS.EventEmitter;
   const log = logger.child({ component: 'kafka', client: role });
   emitter.on('event.log', (e: { severity: number; fac: string; message: string }) => log[SEVERITY[e.severity] ?? 'info']({ fac: e.fac }, e.message));
@@ -36,16 +47,44 @@ export function createNativeProducer(options: NativeOptions, logger: Logger, rol
   return p;
 }
 
-/** connect() as a promise: resolves when the client has its first metadata, rejects after `timeoutMs`. */
-export function connectNative(client: Producer, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => client.connect({ timeout: timeoutMs }, (err) => (err ? reject(err) : resolve())));
+/**
+ * The callbacks a low-level consumer takes as options (functions, which
+ * librdkafka's own option names cannot carry through `kafka.consumerOptions`).
+ */
+export interface NativeConsumerCallbacks {
+  /** the group's rebalance callback: with it, the application assigns (see RebalanceSequencer) */
+  rebalance: (err: LibrdKafkaError, assignment: { topic: string; partition: number }[]) => void;
+  /** the broker's answer to each offset commit */
+  offsetCommit?: (err: LibrdKafkaError | undefined, offsets: { topic: string; partition: number; offset?: number; error?: LibrdKafkaError }[]) => void;
+  /**
+   * Called when the consumer's queue turns non-empty (the binding's
+   * `queue_non_empty_cb`, which its own KafkaJS layer uses the same way): what
+   * lets a consume loop wait for messages without blocking a libuv thread.
+   */
+  queueNonEmpty?: () => void;
+}
+
+/** A low-level consumer; `options` are librdkafka's, `topicOptions` its topic-level ones (`auto.offset.reset`). */
+export function createNativeConsumer(options: NativeOptions, topicOptions: NativeOptions, callbacks: NativeConsumerCallbacks, logger: Logger, role: string): NativeConsumer {
+  const conf: Record<string, unknown> = { ...options, rebalance_cb: callbacks.rebalance };
+  if (callbacks.offsetCommit !== undefined) conf['offset_commit_cb'] = callbacks.offsetCommit;
+  if (callbacks.queueNonEmpty !== undefined) conf['queue_non_empty_cb'] = callbacks.queueNonEmpty;
+  const c = new kafkaClient.KafkaConsumer(conf as ConstructorParameters<typeof kafkaClient.KafkaConsumer>[0], topicOptions);
+  wireLogs(c, logger, role);
+  return c as NativeConsumer;
+}
+
+/** connect() as a promise: resolves when the client has its first metadata (of `topic` only, when given), rejects after `timeoutMs`. */
+export function connectNative(client: NativeClient, timeoutMs: number, topic?: string): Promise<void> {
+  const metadata = topic === undefined ? { timeout: timeoutMs } : { timeout: timeoutMs, topic };
+  return new Promise((resolve, reject) => (client as Producer).connect(metadata, (err) => (err ? reject(err) : resolve())));
 }
 
 /** disconnect() as a promise; never rejects (a client that cannot say goodbye is gone anyway). */
-export function disconnectNative(client: Producer): Promise<void> {
+export function disconnectNative(client: NativeClient): Promise<void> {
   return new Promise((resolve) => {
     if (!client.isConnected()) return resolve();
-    client.disconnect(() => resolve());
+    (client as Producer).disconnect(() => resolve());
   });
 }
 
@@ -55,4 +94,8 @@ export const ERR = {
   QUEUE_FULL: -184,
   /** a fatal error: the client cannot go on (idempotence broken, fenced) */
   FATAL: -150,
+  /** the rebalance callback's "assign these partitions" */
+  ASSIGN_PARTITIONS: -175,
+  /** the rebalance callback's "give these partitions up" */
+  REVOKE_PARTITIONS: -174,
 } as const;

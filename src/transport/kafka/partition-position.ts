@@ -74,7 +74,7 @@ export function planAssignment(next: number | undefined, currentWarmUntil: numbe
 
 /** A topic-partition's next offset to read: what Kafka stores as committed (last processed + 1). */
 export interface TopicPartitionOffset extends PartitionId {
-  offset: string;
+  offset: number;
 }
 
 /**
@@ -117,7 +117,7 @@ export class PartitionPositions {
     const out: TopicPartitionOffset[] = [];
     for (const p of this.#byKey.values()) {
       if (p.delivered !== undefined && p.committed !== p.delivered) {
-        out.push({ topic: p.topic, partition: p.partition, offset: String(p.delivered) });
+        out.push({ topic: p.topic, partition: p.partition, offset: p.delivered });
         p.committed = p.delivered;
       }
     }
@@ -125,7 +125,7 @@ export class PartitionPositions {
   }
 
   /** Put offsets back after a failed commit, so the next attempt includes them. */
-  restore(list: readonly TopicPartitionOffset[]): void {
+  restore(list: readonly PartitionId[]): void {
     for (const c of list) {
       const p = this.find(c.topic, c.partition);
       if (p !== undefined) p.committed = undefined;

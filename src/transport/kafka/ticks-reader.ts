@@ -1,66 +1,75 @@
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
-import { consumerOptions } from './consumer-options.js';
+import type { CommitAnswer } from './commit-scheduler.js';
+import type { ConsumeLoopStats } from './consume-loop.js';
 import type { InputContext } from './input-context.js';
+import { InputConsumer } from './input-consumer.js';
 import type { PartitionId } from './partition-key.js';
 import type { TopicPartitionOffset } from './partition-position.js';
 import { TickHandler } from './tick-handler.js';
 import { TicksRebalance } from './ticks-rebalance.js';
 
 /**
- * `market.ticks`, read by the service's consumer group in batches
- * (`eachBatch`): the consumer, its rebalance callback (TicksRebalance: where
- * each partition starts, warm-up included) and its batch handler
- * (TickHandler). Commits go through `commitOffsets` (CommitScheduler).
+ * `market.ticks`, read by the service's consumer group on the client's
+ * low-level API (InputConsumer: a `consume(n)` loop): the rebalance rules
+ * (TicksRebalance: where each partition starts, warm-up included) and the
+ * handler (TickHandler: one consume() → a warm-up and a live event). Commits
+ * go through `commitOffsets` (CommitScheduler), the broker's answers back to
+ * `onCommitted`.
  */
 export class TicksReader {
   readonly #ctx: InputContext;
-  readonly #kafka: KafkaJS.Kafka;
-  readonly #handler: TickHandler;
-  #consumer: KafkaJS.Consumer | undefined;
+  readonly #consumer: InputConsumer;
 
-  constructor(ctx: InputContext, kafka: KafkaJS.Kafka) {
+  constructor(ctx: InputContext, onCommitted: (err: unknown, offsets: CommitAnswer[]) => void) {
     this.#ctx = ctx;
-    this.#kafka = kafka;
-    this.#handler = new TickHandler(ctx);
+    const rebalance = new TicksRebalance(ctx, (parts, timeoutMs) => this.#consumer.committed(parts, timeoutMs));
+    let handler: TickHandler;
+    this.#consumer = new InputConsumer({
+      config: ctx.config,
+      logger: ctx.log,
+      role: 'ticks-consumer',
+      groupId: ctx.config.groupId,
+      topic: ctx.config.topics.ticks,
+      owner: rebalance,
+      handle: (messages) => handler.onMessages(messages),
+      onFatal: (err) => {
+        ctx.log.error({ err }, 'the ticks consumer cannot go on; stopping input');
+        ctx.queue.fail(err);
+      },
+      onCommitted,
+    });
+    handler = new TickHandler(ctx, this.#consumer);
   }
 
   /** Created (by start()): offsets can be committed and the assignment read. */
   get started(): boolean {
-    return this.#consumer !== undefined;
+    return this.#consumer.started;
+  }
+
+  /** What the consume loop has done. */
+  get fetchStats(): ConsumeLoopStats {
+    return this.#consumer.stats;
   }
 
   /** Connect, subscribe and run; returns early (false) when the input stopped meanwhile. */
   async start(): Promise<boolean> {
-    const { config, stopped } = this.#ctx;
-    const rebalance = new TicksRebalance(this.#ctx, (parts, timeoutMs) => this.#consumer!.committed(parts, timeoutMs));
-    // Where each assigned partition starts: our own position wins over the group's committed offset.
-    const consumer = this.#kafka.consumer(consumerOptions(config, config.groupId, (err, assignment, fns) => rebalance.onRebalance(err, assignment, fns)));
-    this.#consumer = consumer;
-    await consumer.connect();
-    if (stopped.aborted) return false;
-    await consumer.subscribe({ topics: [config.topics.ticks] });
-    await consumer.run({ eachBatch: async ({ batch }) => this.#handler.onBatch(batch) });
-    return !stopped.aborted;
+    await this.#consumer.start();
+    return !this.#ctx.stopped.aborted;
   }
 
-  commitOffsets(list: TopicPartitionOffset[]): Promise<void> {
-    return this.#consumer!.commitOffsets(list);
+  commitOffsets(list: TopicPartitionOffset[]): readonly PartitionId[] {
+    return this.#consumer.commit(list);
   }
 
-  /** The partitions assigned now (none before start or when the client cannot say). */
+  /** The partitions assigned now. */
   assignment(): PartitionId[] {
-    try {
-      return this.#consumer?.assignment().map((a) => ({ topic: a.topic, partition: a.partition })) ?? [];
-    } catch {
-      return [];
-    }
+    return this.#consumer.assignment();
   }
 
-  stop(): Promise<void> | undefined {
-    return this.#consumer?.stop();
+  stop(): Promise<void> {
+    return this.#consumer.stop();
   }
 
-  disconnect(): Promise<void> | undefined {
-    return this.#consumer?.disconnect();
+  disconnect(): Promise<void> {
+    return this.#consumer.disconnect();
   }
 }

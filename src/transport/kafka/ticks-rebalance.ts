@@ -1,15 +1,20 @@
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import { Backoff } from '../../timing/backoff.js';
 import { sleep } from '../../timing/sleep.js';
-import { ERR_ASSIGN_PARTITIONS, type AssignedPartition } from './consumer-options.js';
+import type { AssignedPartition } from './consumer-options.js';
 import type { InputContext } from './input-context.js';
 import type { PartitionId } from './partition-key.js';
 import { planAssignment } from './partition-position.js';
+import type { PartitionOwner } from './rebalance-sequencer.js';
 
-/** What `consumer.committed()` answers per partition (a partition answered with an error has no partition number). */
+/**
+ * What the low-level consumer's `committed()` answers per partition: no
+ * offset (or a negative one, librdkafka's "invalid") when the group has no
+ * commit; `error` when the broker could not answer for it.
+ */
 export interface CommittedOffset {
-  partition: number | undefined;
-  offset: string | null;
+  partition: number;
+  offset?: number;
+  error?: unknown;
 }
 
 /** Reads the group's committed offsets of some partitions (the ticks consumer's `committed(parts, timeoutMs)`). */
@@ -24,7 +29,7 @@ export type CommittedReader = (parts: PartitionId[], timeoutMs: number) => Promi
  * process (docs/kafka.md). On revocation or loss, positions are kept: a
  * partition that comes back resumes where this process left it.
  */
-export class TicksRebalance {
+export class TicksRebalance implements PartitionOwner {
   readonly #ctx: InputContext;
   readonly #committed: CommittedReader;
 
@@ -33,17 +38,17 @@ export class TicksRebalance {
     this.#committed = committed;
   }
 
-  /** The `rebalance_cb`: on assignment, the partitions with explicit offsets (the client assigns them). */
-  async onRebalance(err: { code: number }, assignment: KafkaJS.TopicPartition[], fns: { assignmentLost(): boolean }): Promise<AssignedPartition[] | undefined> {
+  /** On revocation or loss: positions are kept (a partition that comes back resumes where it was), counted and logged. */
+  revoked(parts: PartitionId[], lost: boolean): void {
+    const { counters, log } = this.#ctx;
+    counters.revocations += parts.length;
+    if (lost) counters.lostPartitions += parts.length;
+    log.warn({ partitions: parts, lost }, lost ? 'ticks partitions lost (session expired); positions kept for when they come back' : 'ticks partitions revoked');
+  }
+
+  /** On assignment: where each partition starts, and up to where it is warm-up. */
+  async assigned(parts: PartitionId[]): Promise<AssignedPartition[]> {
     const { counters, log, positions } = this.#ctx;
-    const parts = assignment.map((a) => ({ topic: a.topic, partition: a.partition }));
-    if (err.code !== ERR_ASSIGN_PARTITIONS) {
-      const lost = fns.assignmentLost();
-      counters.revocations += parts.length;
-      if (lost) counters.lostPartitions += parts.length;
-      log.warn({ partitions: parts, lost }, lost ? 'ticks partitions lost (session expired); positions kept for when they come back' : 'ticks partitions revoked');
-      return undefined;
-    }
     counters.assignments += parts.length;
     const committed = await this.committedOffsets(parts);
     const { warmupMessages } = this.#ctx.config.consumer;
@@ -77,12 +82,11 @@ export class TicksRebalance {
     for (let attempt = 1; ; attempt++) {
       try {
         const list = await this.#committed(parts, 10_000);
-        // A partition the broker answered with an error comes back without its partition number: not "no commit".
-        const failed = list.filter((c) => typeof c.partition !== 'number');
-        if (failed.length > 0) throw new Error(`${failed.length} of ${parts.length} partitions answered with an error`);
+        // A partition the broker answered with an error: not "no commit".
+        const failed = list.filter((c) => c.error !== undefined && c.error !== null);
+        if (failed.length > 0) throw new Error(`${failed.length} of ${parts.length} partitions answered with an error: ${String((failed[0]!.error as Error)?.message ?? failed[0]!.error)}`);
         this.#ctx.broker.answered();
-        // The client reports "no commit" and a commit at 0 alike, as null: both mean "start at the beginning, nothing to warm up".
-        return new Map(list.filter((c) => c.offset !== null).map((c) => [c.partition!, Number(c.offset)]));
+        return new Map(list.filter((c) => typeof c.offset === 'number' && c.offset >= 0).map((c) => [c.partition, c.offset!]));
       } catch (err) {
         if (this.#ctx.stopped.aborted) return new Map();
         const delay = backoff.next();

@@ -111,6 +111,17 @@ describe('parseServiceConfig validation', () => {
     expect(kafka.message).toContain("kafka.topics: unknown key 'tick' (did you mean 'ticks'?)");
   });
 
+  it.each([
+    ['kafka.consumer.warmupTimeoutMs', { warmupTimeoutMs: 5000 }, 'the warm-up is now part of the stream'],
+    ['kafka.consumer.cacheMs', { cacheMs: 50 }, "the consumers now use the client's low-level API"],
+  ])('a removed key (%s) is refused with what replaced it', (path, consumer, why) => {
+    const e = thrown(() => parseServiceConfig({ kafka: { consumer } }, 'svc.json', '/b'));
+    expect(e.code).toBe('CONFIG_INVALID');
+    expect(e.message).toContain(path);
+    expect(e.message).toContain(why);
+    expect(e.message).toContain('delete the key');
+  });
+
   it('a bad value names its full path', () => {
     const e = thrown(() => parseServiceConfig({ dispatch: { maxBatchTicks: 0 } }, 'svc.json', '/b'));
     expect(e.code).toBe('CONFIG_INVALID');

@@ -7,55 +7,94 @@ import { sleep } from '../../../../src/timing/sleep.js';
 
 const log = pino({ level: 'silent' });
 
+function setup(commit: (list: TopicPartitionOffset[]) => readonly { topic: string; partition: number }[] = () => []) {
+  const positions = new PartitionPositions();
+  const counters = inputCounters();
+  const sent: TopicPartitionOffset[][] = [];
+  const s = new CommitScheduler(positions, counters, log, () => (list) => {
+    sent.push(list);
+    return commit(list);
+  });
+  return { positions, counters, sent, s };
+}
+
 describe('CommitScheduler', () => {
-  it('commits what was delivered since the last commit, and counts it', async () => {
-    const positions = new PartitionPositions();
-    const counters = inputCounters();
-    const sent: TopicPartitionOffset[][] = [];
-    const s = new CommitScheduler(positions, counters, log, () => async (list) => void sent.push(list));
-    await s.commit();
+  it('hands over what was delivered since the last commit; counts the commits the broker acknowledges', () => {
+    const { positions, counters, sent, s } = setup();
+    s.commit();
     expect(sent).toEqual([]);
     markDelivered(positions.get('t', 0), 5);
-    await s.commit();
-    await s.commit();
-    expect(sent).toEqual([[{ topic: 't', partition: 0, offset: '5' }]]);
-    expect(counters.commits).toBe(1);
+    s.commit();
+    s.commit();
+    expect(sent).toEqual([[{ topic: 't', partition: 0, offset: 5 }]]);
+    expect(counters.commits).toBe(0);
+    s.answered(undefined, [{ topic: 't', partition: 0 }]);
+    expect(counters).toMatchObject({ commits: 1, commitErrors: 0 });
   });
 
-  it('a failed commit is counted and retried by the next one; commit() never rejects', async () => {
-    const positions = new PartitionPositions();
-    const counters = inputCounters();
+  it('a commit the client refuses is counted and retried by the next one; commit() never throws', () => {
     let fail = true;
-    const sent: TopicPartitionOffset[][] = [];
-    const s = new CommitScheduler(positions, counters, log, () => async (list) => {
-      if (fail) throw new Error('coordinator away');
-      sent.push(list);
+    const { positions, counters, sent, s } = setup(() => {
+      if (fail) throw new Error('not connected');
+      return [];
     });
     markDelivered(positions.get('t', 0), 5);
-    await expect(s.commit()).resolves.toBeUndefined();
+    expect(() => s.commit()).not.toThrow();
     expect(counters.commitErrors).toBe(1);
     fail = false;
-    await s.commit();
-    expect(sent).toEqual([[{ topic: 't', partition: 0, offset: '5' }]]);
+    s.commit();
+    expect(sent.at(-1)).toEqual([{ topic: 't', partition: 0, offset: 5 }]);
   });
 
-  it('no consumer yet: nothing is sent', async () => {
+  it('a commit the broker refuses (the whole request, or one partition) is counted and its offsets taken again', () => {
+    const { positions, counters, sent, s } = setup();
+    markDelivered(positions.get('t', 0), 5);
+    markDelivered(positions.get('t', 1), 8);
+    s.commit();
+    s.answered({ code: 27, message: 'REBALANCE_IN_PROGRESS' }, [{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }]);
+    expect(counters).toMatchObject({ commits: 0, commitErrors: 1 });
+    s.commit();
+    expect(sent.at(-1)).toEqual([{ topic: 't', partition: 0, offset: 5 }, { topic: 't', partition: 1, offset: 8 }]);
+    s.answered(undefined, [{ topic: 't', partition: 0 }, { topic: 't', partition: 1, error: { code: 25 } }]);
+    expect(counters).toMatchObject({ commits: 0, commitErrors: 2 });
+    s.commit();
+    expect(sent.at(-1)).toEqual([{ topic: 't', partition: 1, offset: 8 }]);
+  });
+
+  it('offsets the committer leaves out (a partition not assigned now) wait for the next commit, not counted as errors', () => {
+    let owned = false;
+    const { positions, counters, sent, s } = setup((list) => (owned ? [] : list));
+    markDelivered(positions.get('t', 0), 5);
+    s.commit();
+    expect(counters.commitErrors).toBe(0);
+    owned = true;
+    s.commit();
+    expect(sent).toEqual([[{ topic: 't', partition: 0, offset: 5 }], [{ topic: 't', partition: 0, offset: 5 }]]);
+    s.commit();
+    expect(sent).toHaveLength(2);
+  });
+
+  it('no consumer yet: nothing is taken, so nothing is lost', () => {
     const positions = new PartitionPositions();
-    const s = new CommitScheduler(positions, inputCounters(), log, () => undefined);
-    await expect(s.commit()).resolves.toBeUndefined();
+    let consumer = false;
+    const sent: TopicPartitionOffset[][] = [];
+    const s = new CommitScheduler(positions, inputCounters(), log, () => (consumer ? (list) => (sent.push(list), []) : undefined));
+    markDelivered(positions.get('t', 0), 3);
+    expect(() => s.commit()).not.toThrow();
+    consumer = true;
+    s.commit();
+    expect(sent).toEqual([[{ topic: 't', partition: 0, offset: 3 }]]);
   });
 
   it('commits on its interval until stopped', async () => {
-    const positions = new PartitionPositions();
-    const counters = inputCounters();
-    const s = new CommitScheduler(positions, counters, log, () => async () => {});
+    const { positions, sent, s } = setup();
     s.start(50);
     markDelivered(positions.get('t', 0), 1);
-    for (let i = 0; i < 100 && counters.commits === 0; i++) await sleep(10);
+    for (let i = 0; i < 100 && sent.length === 0; i++) await sleep(10);
     s.stop();
-    expect(counters.commits).toBe(1);
+    expect(sent).toHaveLength(1);
     markDelivered(positions.get('t', 0), 2);
     await sleep(150);
-    expect(counters.commits).toBe(1);
+    expect(sent).toHaveLength(1);
   });
 });

@@ -1,4 +1,3 @@
-import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import pino from 'pino';
 import { EventQueue } from '../../../../src/async/event-queue.js';
 import type { InputEvent } from '../../../../src/ports.js';
@@ -6,7 +5,9 @@ import { BrokerContact } from '../../../../src/transport/kafka/broker-contact.js
 import { inputCounters, type InputContext } from '../../../../src/transport/kafka/input-context.js';
 import { KafkaConfigSchema } from '../../../../src/transport/kafka/kafka-config.js';
 import type { DeadLetter } from '../../../../src/transport/kafka/kafka-signal-sink.js';
+import type { NativeMessage } from '../../../../src/transport/kafka/native-client.js';
 import { PartitionPositions } from '../../../../src/transport/kafka/partition-position.js';
+import type { TickPartitionView } from '../../../../src/transport/kafka/tick-handler.js';
 
 /** An input context of real parts (queue, positions, counters), a dead-letter function that records, and a stop controller. */
 export function testContext(config: Record<string, unknown> = {}, queueBatches = 100): InputContext & { dead: DeadLetter[]; stop: AbortController; events: InputEvent[] } {
@@ -37,21 +38,23 @@ export function testContext(config: Record<string, unknown> = {}, queueBatches =
   };
 }
 
-/** A fetched batch as the client hands it to eachBatch (the fields the input reads). */
-export function batchOf(topic: string, partition: number, firstOffset: number, values: (string | null)[], highWatermark = firstOffset + values.length): KafkaJS.Batch {
-  return {
+/** Messages as the low-level consumer's consume() hands them over (the fields the input reads): one partition, consecutive offsets. */
+export function messagesOf(topic: string, partition: number, firstOffset: number, values: (string | null)[]): NativeMessage[] {
+  return values.map((v, i) => ({
     topic,
     partition,
-    highWatermark: String(highWatermark),
-    messages: values.map((v, i) => ({
-      key: Buffer.from('k'),
-      value: v === null ? null : Buffer.from(v),
-      offset: String(firstOffset + i),
-      timestamp: '0',
-      attributes: 0,
-      headers: {},
-    })),
-  } as unknown as KafkaJS.Batch;
+    offset: firstOffset + i,
+    key: Buffer.from('k'),
+    value: v === null ? null : Buffer.from(v),
+    size: v?.length ?? 0,
+    timestamp: 0,
+  })) as NativeMessage[];
+}
+
+/** The consumer's side of the tick handler: which partitions it owns (all, unless listed as revoked), their high watermarks. */
+export function partitionView(high: Record<number, number> = {}, revoked: number[] = []): TickPartitionView & { revoked: Set<number> } {
+  const r = new Set(revoked);
+  return { revoked: r, owns: (_t, p) => !r.has(p), highWatermark: (_t, p) => high[p] ?? -1 };
 }
 
 export function tickJson(token: number, price: number, ts = 1_700_000_000_000): string {

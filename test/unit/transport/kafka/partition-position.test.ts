@@ -53,15 +53,15 @@ describe('PartitionPositions: delivered and committed offsets (the commit bookke
     markDelivered(p.get('t', 0), 10);
     markDelivered(p.get('t', 1), 4);
     expect(p.takeCommits()).toEqual([
-      { topic: 't', partition: 0, offset: '10' },
-      { topic: 't', partition: 1, offset: '4' },
+      { topic: 't', partition: 0, offset: 10 },
+      { topic: 't', partition: 1, offset: 4 },
     ]);
     expect(p.takeCommits()).toEqual([]);
     markDelivered(p.get('t', 0), 7);
     expect(p.find('t', 0)!.delivered).toBe(10);
     expect(p.takeCommits()).toEqual([]);
     markDelivered(p.get('t', 0), 12);
-    expect(p.takeCommits()).toEqual([{ topic: 't', partition: 0, offset: '12' }]);
+    expect(p.takeCommits()).toEqual([{ topic: 't', partition: 0, offset: 12 }]);
   });
 
   it('the group\'s committed offset is a floor: not committed again, nothing below it ever', () => {
