@@ -135,6 +135,8 @@ export interface ConsumerStatus {
   warming_up_partitions: number[];
   partitions: ConsumerPartitionStatus[];
   queued_batches: number;
+  /** the ticks consumer's consume loop: consume() calls, empty ones, messages, wake-ups by the queue callback, failed calls */
+  fetch: { polls: number; empty_polls: number; messages: number; wakeups: number; errors: number };
   counters: ConsumerCounters;
 }
 

@@ -241,6 +241,7 @@ export class KafkaInput {
         last_batch_age_ms: p.lastBatchAt === 0 ? null : now - p.lastBatchAt,
       })),
       queued_batches: this.#queue.length,
+      fetch: ((f) => ({ polls: f.polls, empty_polls: f.emptyPolls, messages: f.messages, wakeups: f.wakeups, errors: f.errors }))(this.#ticks.fetchStats),
       counters: this.counters,
     };
   }

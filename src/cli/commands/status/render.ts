@@ -156,6 +156,11 @@ export function formatStatus(received: unknown, meta: FormatMeta = {}): string {
     if (consumer['fills_caught_up'] !== undefined) line.push(`fills caught up ${yesNo(consumer['fills_caught_up'])}`);
     if (consumer['queued_batches'] !== undefined) line.push(`queued batches ${fmtInt(consumer['queued_batches'])}`);
     out.push(line.join('   '));
+    const fetch = consumer['fetch'];
+    if (isObj(fetch) && typeof fetch['polls'] === 'number' && typeof fetch['empty_polls'] === 'number' && typeof fetch['messages'] === 'number') {
+      const rounds = fetch['polls'] - fetch['empty_polls'];
+      out.push(`  fetch: ${fmtInt(fetch['messages'])} messages in ${fmtInt(rounds)} rounds (${rounds > 0 ? fmtInt(Math.round(fetch['messages'] / rounds)) : '-'} a round), ${fmtInt(fetch['empty_polls'])} empty polls, ${fmtInt(fetch['wakeups'])} wake-ups, ${fmtInt(fetch['errors'])} errors`);
+    }
     const counters = consumer['counters'];
     if (isObj(counters)) {
       out.push('  ' + Object.entries(counters).map(([k, v]) => `${k.replace(/([A-Z])/g, ' $1').replace(/_/g, ' ').toLowerCase()} ${fmtInt(v)}`).join(', '));
