@@ -4,7 +4,10 @@
  * with each header set of `kafka.producer.signalHeaders` (and with
  * `deliveryPollMs` 5: reports polled from the event loop), against the
  * KafkaJS-compatible `send` the sink used before (1000 messages per call, up
- * to 64 calls in flight). Each measure writes N signals in rounds of 100 with
+ * to 64 calls in flight), and against the binding itself
+ * (`raw-produce-full-headers`: the client's `produce()` with the same value,
+ * key and full headers, one delivery-report counter per write as the sink
+ * keeps, nothing else: what the binding allows at most). Each measure writes N signals in rounds of 100 with
  * up to `maxPendingRounds` (64) rounds unacknowledged, as the pipeline does,
  * and is timed from the first write to the last acknowledgement; CPU time is
  * the whole process's (user + system) per signal. Rounds are interleaved.
@@ -14,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KafkaJS } from '@confluentinc/kafka-javascript';
+import kafkaClient, { KafkaJS } from '@confluentinc/kafka-javascript';
 import pino from 'pino';
 import type { Signal } from '../src/domain/signal.js';
 import { KafkaConfigSchema } from '../src/transport/kafka/kafka-config.js';
@@ -23,8 +26,8 @@ import { createTopics, deleteTopics, uniqueName, useBroker } from './lib/broker.
 import { machine, median } from './lib/machine.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-type Measure = 'sink-full-headers' | 'sink-id-header' | 'sink-no-headers' | 'sink-full-headers-poll5' | 'sink-no-headers-poll5' | 'kafkajs-send-full-headers';
-const MEASURES: Measure[] = ['kafkajs-send-full-headers', 'sink-full-headers', 'sink-id-header', 'sink-no-headers', 'sink-full-headers-poll5', 'sink-no-headers-poll5'];
+type Measure = 'sink-full-headers' | 'sink-id-header' | 'sink-no-headers' | 'sink-full-headers-poll5' | 'sink-no-headers-poll5' | 'kafkajs-send-full-headers' | 'raw-produce-full-headers';
+const MEASURES: Measure[] = ['kafkajs-send-full-headers', 'raw-produce-full-headers', 'sink-full-headers', 'sink-id-header', 'sink-no-headers', 'sink-full-headers-poll5', 'sink-no-headers-poll5'];
 const ROUND = 100;
 const MAX_PENDING = 64;
 
@@ -47,8 +50,49 @@ interface Writer {
   close(): Promise<void>;
 }
 
+/**
+ * The binding's own produce() as the sink uses it (acks=all, idempotent, the
+ * sink's compression and linger, reports on librdkafka's thread), with none of
+ * the sink's bookkeeping beyond one counter per write: the ceiling for the sink.
+ */
+async function rawWriter(brokers: string[], topic: string): Promise<Writer> {
+  const c = KafkaConfigSchema.parse({ brokers });
+  const p = new kafkaClient.Producer({
+    'bootstrap.servers': brokers.join(','),
+    acks: -1,
+    'enable.idempotence': true,
+    'compression.codec': c.producer.compression,
+    'linger.ms': c.producer.lingerMs,
+    'message.timeout.ms': 0,
+    dr_cb: true,
+  });
+  await new Promise<void>((resolve, reject) => p.connect({ timeout: 10_000 }, (err) => (err ? reject(err) : resolve())));
+  p.setPollInBackground(true);
+  p.on('delivery-report', (err, report) => {
+    const w = report.opaque as { left: number; resolve: () => void; reject: (e: unknown) => void };
+    if (err) w.reject(err);
+    else if (--w.left === 0) w.resolve();
+  });
+  return {
+    write: (list) =>
+      new Promise<void>((resolve, reject) => {
+        const w = { left: list.length, resolve, reject };
+        try {
+          for (const s of list) {
+            p.produce(topic, null, Buffer.from(JSON.stringify(s)), String(s.instrument_token), null, w, [{ 'strategy-id': s.strategy_id }, { 'signal-id': s.signal_id }, { 'strategy-type': s.strategy_type }]);
+          }
+        } catch (err) {
+          // The bench keeps 64 × 100 signals pending, well below librdkafka's queue: a full queue is a failure here.
+          reject(err);
+        }
+      }),
+    close: () => new Promise<void>((resolve) => p.disconnect(() => resolve())),
+  };
+}
+
 async function writer(m: Measure, brokers: string[], topicPattern: string): Promise<Writer> {
   const base = { brokers, topics: { signals: topicPattern } };
+  if (m === 'raw-produce-full-headers') return rawWriter(brokers, topicPattern.replace('{broker}', 'paper'));
   if (m !== 'kafkajs-send-full-headers') {
     const headers = m.startsWith('sink-full') ? 'full' : m === 'sink-id-header' ? 'id' : 'none';
     const deliveryPollMs = m.endsWith('-poll5') ? 5 : 0;

@@ -19,7 +19,7 @@ describe('bench/produce', () => {
     expect(stdout).toContain('signals/s');
     const doc = JSON.parse(readFileSync(out, 'utf8')) as { benchmark: string; signals: number; machine: { node: string }; summary: Record<string, unknown>[] };
     expect(doc).toMatchObject({ benchmark: 'produce', signals: 2000, machine: { node: process.version } });
-    expect(doc.summary.map((r) => r['measure'])).toEqual(['kafkajs-send-full-headers', 'sink-full-headers', 'sink-id-header', 'sink-no-headers', 'sink-full-headers-poll5', 'sink-no-headers-poll5']);
+    expect(doc.summary.map((r) => r['measure'])).toEqual(['kafkajs-send-full-headers', 'raw-produce-full-headers', 'sink-full-headers', 'sink-id-header', 'sink-no-headers', 'sink-full-headers-poll5', 'sink-no-headers-poll5']);
     for (const r of doc.summary) {
       expect(r['median_signals_per_s']).toBeGreaterThan(0);
       expect(r['rates']).toHaveLength(1);
