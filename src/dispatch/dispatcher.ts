@@ -2,6 +2,7 @@ import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
 import { RunnerError } from '../errors.js';
 import type { BatchResultMessage } from '../protocol/messages.js';
+import { encodeTickBatch } from '../protocol/tick-batch-codec.js';
 import type { HostBatch, Router } from '../routing/router.js';
 import { ErrorLogLimiter } from '../supervision/error-log-limiter.js';
 import type { RoundResult } from '../supervision/reports.js';
@@ -9,7 +10,7 @@ import type { StrategyEntry } from '../supervision/strategy-entry.js';
 import type { SupervisorContext } from '../supervision/supervisor-context.js';
 import type { ThreadPool } from '../supervision/thread-pool.js';
 import { Conflation } from './conflation.js';
-import { mergeResults, type MergeContext } from './merge.js';
+import { mergeResults, type MergeContext, type SentBatch } from './merge.js';
 import { OverloadMonitor } from './overload.js';
 
 export interface DispatcherHooks {
@@ -70,16 +71,17 @@ export class Dispatcher {
   dispatch(ticks: readonly Tick[], options: { emit?: boolean } = {}): Promise<RoundResult> {
     const { batches, unrouted } = this.#route(ticks);
     const pending: Promise<BatchResultMessage | Error>[] = [];
-    const sent: HostBatch[] = [];
+    const sent: SentBatch[] = [];
     for (let h = 0; h < batches.length; h++) {
       const b = batches[h];
       if (b === undefined) continue;
-      sent.push(b);
-      pending.push(this.#send(h, b));
+      const s = this.#send(h, b);
+      sent.push(s.sent);
+      pending.push(s.answer);
     }
     if (pending.length === 0) return Promise.resolve({ signals: [], errors: [], unrouted });
     const emit = options.emit !== false;
-    return Promise.all(pending).then((results) => mergeResults(this.#merge, ticks, sent, results, unrouted, emit));
+    return Promise.all(pending).then((results) => mergeResults(this.#merge, sent, results, unrouted, emit));
   }
 
   /** See Supervisor.dispatchParts(). */
@@ -103,9 +105,10 @@ export class Dispatcher {
         parts.push(Promise.resolve({ signals: [], errors: [], unrouted: 0 }));
         continue;
       }
+      const s = this.#send(h, b);
       parts.push(
-        this.#send(h, b).then((res) => {
-          const r = mergeResults(this.#merge, ticks, [b], [res], 0, emit);
+        s.answer.then((res) => {
+          const r = mergeResults(this.#merge, [s.sent], [res], 0, emit);
           this.#flushConflated(h);
           return r;
         }),
@@ -119,10 +122,16 @@ export class Dispatcher {
     this.#lateSignals = handler;
   }
 
-  #send(h: number, b: HostBatch): Promise<BatchResultMessage | Error> {
+  /**
+   * Encode a routed batch and post it; what is kept while its answer is
+   * awaited is the encoded form and the round indexes (SentBatch), never the
+   * HostBatch with its tick objects and route array.
+   */
+  #send(h: number, b: HostBatch): { sent: SentBatch; answer: Promise<BatchResultMessage | Error> } {
+    const sent: SentBatch = { enc: encodeTickBatch(b.ticks, b.routes), index: b.index };
     const host = this.#pool.host(h);
-    if (host === undefined) return Promise.resolve(new RunnerError('WORKER_EXITED', `thread ${h} is gone`));
-    return host.sendBatch(b.ticks, b.routes).then(
+    if (host === undefined) return { sent, answer: Promise.resolve(new RunnerError('WORKER_EXITED', `thread ${h} is gone`)) };
+    const answer = host.sendEncoded(sent.enc).then(
       (r) => {
         this.overload.notify();
         // Per thread, in batch order (rounds may complete out of order): what its strategies' thread decided.
@@ -134,14 +143,16 @@ export class Dispatcher {
         return e instanceof Error ? e : new Error(String(e));
       },
     );
+    return { sent, answer };
   }
 
   /** Send what was conflated for a thread once it has room again. */
   #flushConflated(h: number): void {
     const b = this.conflation.take(h, this.#pool.host(h));
     if (b === undefined) return;
-    void this.#send(h, b).then((res) => {
-      const r = mergeResults(this.#merge, b.ticks, [b], [res], 0, true);
+    const s = this.#send(h, b);
+    void s.answer.then((res) => {
+      const r = mergeResults(this.#merge, [s.sent], [res], 0, true);
       if (r.signals.length > 0) this.#lateSignals?.(r.signals);
       this.#flushConflated(h);
     });

@@ -1,9 +1,8 @@
 import type { Logger } from 'pino';
 import type { Signal } from '../domain/signal.js';
-import type { Tick } from '../domain/tick.js';
 import { serializeError } from '../errors.js';
 import type { BatchResultMessage } from '../protocol/messages.js';
-import type { HostBatch } from '../routing/router.js';
+import { batchLength, tickAt, type EncodedTickBatch } from '../protocol/tick-batch-codec.js';
 import type { ErrorLogLimiter } from '../supervision/error-log-limiter.js';
 import type { RoundResult, StrategyTickError } from '../supervision/reports.js';
 import type { StrategyEntry } from '../supervision/strategy-entry.js';
@@ -19,14 +18,24 @@ export interface MergeContext {
 }
 
 /**
+ * A batch as it went to a thread, as long as its answer is awaited: the
+ * encoded ticks and routes (outside the JS heap) and where each of its ticks
+ * stands in the round. No tick objects: a round in flight keeps none alive.
+ */
+export interface SentBatch {
+  readonly enc: EncodedTickBatch;
+  /** local tick index → round index */
+  readonly index: readonly number[];
+}
+
+/**
  * Merge the answers of the threads to one round (or part of one) into one
  * list: signals ordered by tick, then strategy id, then emission order; a
  * batch lost with its thread becomes one error per strategy that lost ticks.
  */
 export function mergeResults(
   c: MergeContext,
-  ticks: readonly Tick[],
-  sent: readonly HostBatch[],
+  sent: readonly SentBatch[],
   results: readonly (BatchResultMessage | Error)[],
   unrouted: number,
   emit: boolean,
@@ -39,16 +48,19 @@ export function mergeResults(
     if (res instanceof Error) {
       // The thread died with this batch: every strategy it held for these ticks lost them.
       const ids = new Map<string, number>();
-      for (let i = 0, k = 0; i < b.ticks.length; i++) {
-        const n = b.routes[k++]!;
-        for (let j = 0; j < n; j++) {
-          const e = c.bySlot(b.routes[k++]!);
+      const routes = b.enc.routes;
+      for (let i = 0, k = 0, n = batchLength(b.enc); i < n; i++) {
+        const count = routes[k++]!;
+        for (let j = 0; j < count; j++) {
+          const e = c.bySlot(routes[k++]!);
           if (e !== undefined) ids.set(e.config.id, (ids.get(e.config.id) ?? 0) + 1);
         }
       }
       for (const [id, lost] of ids) {
         c.totals.droppedTicks += lost;
-        errors.push({ strategyId: id, tickIndex: -1, error: serializeError(res) });
+        const error = serializeError(res);
+        errors.push({ strategyId: id, tickIndex: -1, error });
+        if (c.errorLog.allow(id)) c.log.warn({ strategy_id: id, code: error.code, err: error.message, suppressed: c.errorLog.suppressed(id) }, 'strategy failed on a tick');
       }
       continue;
     }
@@ -58,6 +70,9 @@ export function mergeResults(
       const strategyId = entry?.config.id ?? `slot ${e.slot}`;
       errors.push({ strategyId, tickIndex: b.index[e.i]!, error: e.error });
       if (entry !== undefined) c.onTickError(entry, e.consecutive, e.error);
+      if (c.errorLog.allow(strategyId)) {
+        c.log.warn({ strategy_id: strategyId, code: e.error.code, err: e.error.message, tick: tickAt(b.enc, e.i), suppressed: c.errorLog.suppressed(strategyId) }, 'strategy failed on a tick');
+      }
     }
   }
   // Stable sort: emission order within one strategy's tick is kept (signals are few: the sort is cheap).
@@ -65,13 +80,5 @@ export function mergeResults(
   const signals = keyed.map((k) => k.s);
   c.totals.signals += signals.length;
   c.totals.tickErrors += errors.length;
-  for (const e of errors) {
-    if (c.errorLog.allow(e.strategyId)) {
-      c.log.warn(
-        { strategy_id: e.strategyId, code: e.error.code, err: e.error.message, tick: e.tickIndex >= 0 ? ticks[e.tickIndex] : undefined, suppressed: c.errorLog.suppressed(e.strategyId) },
-        'strategy failed on a tick',
-      );
-    }
-  }
   return { signals, errors, unrouted };
 }

@@ -72,6 +72,17 @@ export function decodeTickBatch(b: Pick<EncodedTickBatch, 'cols' | 'extraAt' | '
   return out;
 }
 
+/** Ticks in an encoded batch. */
+export function batchLength(b: Pick<EncodedTickBatch, 'cols'>): number {
+  return b.cols.length / TICK_STRIDE;
+}
+
+/** Tick `i` of an encoded batch (a copy for a core-fields tick, the tick itself for one kept whole). */
+export function tickAt(b: Pick<EncodedTickBatch, 'cols' | 'extraAt' | 'extra'>, i: number): Tick {
+  const k = b.extraAt === undefined ? -1 : b.extraAt.indexOf(i);
+  return k >= 0 ? b.extra![k]! : tickFromRow(b.cols, i * TICK_STRIDE);
+}
+
 /** Write a core-fields-only tick as the row starting at `o`. */
 export function writeRow(cols: Float64Array, o: number, t: Tick): void {
   // Literal offsets (TICK_COLUMNS, checked by the codec's tests): the hot path indexes with constants.

@@ -1,10 +1,16 @@
 import type { Tick } from '../domain/tick.js';
 import type { BatchResultMessage } from '../protocol/messages.js';
+import { batchLength, tickAt, type EncodedTickBatch } from '../protocol/tick-batch-codec.js';
 
 interface PendingBatch {
   resolve: (r: BatchResultMessage) => void;
   reject: (e: Error) => void;
-  ticks: readonly Tick[];
+  /**
+   * the batch as sent: its columns live outside the JS heap, so a batch in
+   * flight keeps no tick objects alive (holding them made every tick in
+   * flight survive a scavenge, and the main thread paid for it in GC)
+   */
+  enc: EncodedTickBatch;
 }
 
 /** The batches sent to one thread and not answered yet, by batch number (in sending order). */
@@ -16,15 +22,17 @@ export class PendingBatches {
   }
 
   /** A promise for the answer to batch `batch`. */
-  add(batch: number, ticks: readonly Tick[]): Promise<BatchResultMessage> {
+  add(batch: number, enc: EncodedTickBatch): Promise<BatchResultMessage> {
     return new Promise<BatchResultMessage>((resolve, reject) => {
-      this.#pending.set(batch, { resolve, reject, ticks });
+      this.#pending.set(batch, { resolve, reject, enc });
     });
   }
 
-  /** The ticks of a pending batch (what a thread was on when it failed). */
-  ticksOf(batch: number): readonly Tick[] | undefined {
-    return this.#pending.get(batch)?.ticks;
+  /** Tick `i` of a pending batch (what a thread was on when it failed); undefined when there is no such batch or tick. */
+  tickOf(batch: number, i: number): Tick | undefined {
+    const enc = this.#pending.get(batch)?.enc;
+    if (enc === undefined || !(i >= 0 && i < batchLength(enc))) return undefined;
+    return tickAt(enc, i);
   }
 
   /** The answer to a batch arrived (a batch nobody waits for any more is ignored). */

@@ -7,7 +7,7 @@ import type { PortfolioView } from '../domain/portfolio.js';
 import type { Tick } from '../domain/tick.js';
 import { RunnerError, deserializeError, type SerializedError } from '../errors.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
-import { encodeTickBatch } from '../protocol/tick-batch-codec.js';
+import { encodeTickBatch, type EncodedTickBatch } from '../protocol/tick-batch-codec.js';
 import { sleep } from '../timing/sleep.js';
 import {
   PROTOCOL_VERSION,
@@ -233,11 +233,18 @@ export class WorkerHost {
     return this.#pending.drained();
   }
 
+  /** Encode and send one batch (see sendEncoded). */
+  sendBatch(ticks: readonly Tick[], routes: readonly number[], warmup = false): Promise<BatchResultMessage> {
+    return this.sendEncoded(encodeTickBatch(ticks, routes), warmup);
+  }
+
   /**
    * Hot path: one postMessage per thread per round, the ticks encoded as
-   * columns; a Date.now() only when the batch starts a busy period, never per tick.
+   * columns (cloned by postMessage: the caller may keep `enc`, and nothing
+   * here keeps the tick objects); a Date.now() only when the batch starts a
+   * busy period, never per tick.
    */
-  sendBatch(ticks: Tick[], routes: number[], warmup = false): Promise<BatchResultMessage> {
+  sendEncoded(enc: EncodedTickBatch, warmup = false): Promise<BatchResultMessage> {
     // Per batch: a plain comparison (is() takes rest arguments).
     if (this.#life.state !== 'ready') {
       return Promise.reject(this.#failure ?? new RunnerError('WORKER_EXITED', `thread ${this.index} is ${this.#life.state}`));
@@ -245,9 +252,8 @@ export class WorkerHost {
     // A batch sent to a thread that had finished everything before it starts a new busy period (behindMs).
     if (this.#busySince === undefined || this.#finishedAll()) this.#busySince = Date.now();
     const batch = this.#nextBatch++;
-    const enc = encodeTickBatch(ticks, routes);
     const msg: DataInput = warmup ? { t: 'ticks', batch, ...enc, warmup } : { t: 'ticks', batch, ...enc };
-    const answer = this.#pending.add(batch, ticks);
+    const answer = this.#pending.add(batch, enc);
     this.#data!.postMessage(msg);
     return answer;
   }
@@ -368,7 +374,7 @@ export class WorkerHost {
     const slot = this.activeSlot();
     if (slot !== undefined) {
       const at = this.#activity.position();
-      this.#lastActive = { slot, tick: this.#pending.ticksOf(at.batch)?.[at.tick] };
+      this.#lastActive = { slot, tick: this.#pending.tickOf(at.batch, at.tick) };
     }
     this.#life.to('failed');
     this.#failure = err;
