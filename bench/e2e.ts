@@ -34,6 +34,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import kafkaClient, { KafkaJS, type Message } from '@confluentinc/kafka-javascript';
 import pino from 'pino';
@@ -75,6 +76,10 @@ export interface E2eResult {
   start_spread_ms?: number;
   /** runner: pipeline counters of the last run */
   unrouted_ticks?: number;
+  /** runner and runner-baseline: main-thread GC pauses over the timed window, as a share of it (median over runs) */
+  gc_share?: number;
+  /** runner and runner-baseline: the largest V8 heap used during the timed window, MB (median over runs) */
+  heap_max_mb?: number;
 }
 
 interface Topics {
@@ -224,7 +229,23 @@ async function baselineRunner(dir: string): Promise<{ start: StartRunner; build:
 }
 
 /** The runner: from the first tick batch to every tick's round delivered (signals acknowledged). */
-async function runner(input: ServiceConfigInput, n: number, configs: ReturnType<typeof parseStrategyConfigs>, start: StartRunner = startBenchRunner): Promise<{ seconds: number; signals: number; unrouted: number }> {
+async function runner(
+  input: ServiceConfigInput,
+  n: number,
+  configs: ReturnType<typeof parseStrategyConfigs>,
+  start: StartRunner = startBenchRunner,
+): Promise<{ seconds: number; signals: number; unrouted: number; gcShare: number; heapMaxMb: number }> {
+  // The main thread's GC pauses and the heap's high point, over the timed window only.
+  let gcMs = 0;
+  let heapMax = 0;
+  const gc = new PerformanceObserver((list) => {
+    if (t0 === 0 || t1 !== 0) return;
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const heapTimer = setInterval(() => {
+    if (t0 !== 0 && t1 === 0) heapMax = Math.max(heapMax, process.memoryUsage().heapUsed);
+  }, 50);
   let t0 = 0;
   let t1 = 0;
   let delivered = 0;
@@ -256,9 +277,11 @@ async function runner(input: ServiceConfigInput, n: number, configs: ReturnType<
   try {
     await Promise.race([untilDone('runner', finished, () => delivered + r.pipeline.counters.ticks), r.done.then(() => Promise.reject(r.failure() ?? new Error('pipeline ended before every tick was delivered')))]);
   } finally {
+    clearInterval(heapTimer);
+    gc.disconnect();
     await r.stop();
   }
-  return { seconds: (t1 - t0) / 1000, signals: r.sink.acknowledged, unrouted: r.pipeline.counters.unroutedTicks };
+  return { seconds: (t1 - t0) / 1000, signals: r.sink.acknowledged, unrouted: r.pipeline.counters.unroutedTicks, gcShare: gcMs / (t1 - t0), heapMaxMb: heapMax / 2 ** 20 };
 }
 
 /** (b) The seeds' design: one consumer (own group) per strategy, filter, run the strategy inline, produce. */
@@ -341,6 +364,10 @@ async function seeds(c: ServiceConfig, topics: Topics, n: number, count: number,
   return { seconds: (tEnd - t0) / 1000, signals: acked, spreadMs: Math.round(Math.max(...starts) - t0) };
 }
 
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
 function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
@@ -407,7 +434,8 @@ async function main(): Promise<void> {
       { topic: topics.paper, partitions: 3 },
       ...(seedCounts.length > 0 ? [{ topic: topics.seedTicks, partitions }] : []),
     ]);
-    const lines = tickLines(n);
+    // Not kept past the pre-load: the heap figures of the runner measures are the runner's, not the workload's.
+    let lines: string[] | undefined = tickLines(n);
     const preloadS = await preload(broker.brokers, topics.ticks, lines);
     const held = await topicSize(broker.brokers, topics.ticks);
     if (held !== n) throw new Error(`pre-load: the topic holds ${held} messages, expected ${n}`);
@@ -417,6 +445,7 @@ async function main(): Promise<void> {
       const seedHeld = await topicSize(broker.brokers, topics.seedTicks);
       if (seedHeld !== seedTicks) throw new Error(`pre-load: the seeds' topic holds ${seedHeld} messages, expected ${seedTicks}`);
     }
+    lines = undefined;
     const configs = parseStrategyConfigs(strategies(count, 'trivial'), 'bench');
     const baseInput = (group: string): ServiceConfigInput => serviceInput(broker.brokers, topics, group, pool, kafkaSettings);
     const compiled = parseServiceConfig(baseInput('x'), 'bench', HERE);
@@ -447,6 +476,7 @@ async function main(): Promise<void> {
     const runBase: number[] = [];
     let last = { signals: 0, unrouted: 0 };
     let lastBase = { signals: 0, unrouted: 0 };
+    const mem = { runner: { gc: [] as number[], heap: [] as number[] }, base: { gc: [] as number[], heap: [] as number[] } };
     for (let i = 0; i < runs; i++) {
       // Interleaved, so that drift on a shared machine hits each alike.
       if (measures.has('consume-only')) {
@@ -465,13 +495,17 @@ async function main(): Promise<void> {
         const x = await runner(baseInput(uniqueName('bench-runner-baseline')), n, configs, baseline.start);
         runBase.push(Math.round(n / x.seconds));
         lastBase = x;
-        process.stdout.write(`  run ${i + 1}: runner-baseline (${baseline.build.commit ?? baseline.build.dir}) ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged)\n`);
+        mem.base.gc.push(x.gcShare);
+        mem.base.heap.push(x.heapMaxMb);
+        process.stdout.write(`  run ${i + 1}: runner-baseline (${baseline.build.commit ?? baseline.build.dir}) ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged; GC ${(x.gcShare * 100).toFixed(1)}%, heap ≤ ${x.heapMaxMb.toFixed(0)} MB)\n`);
       }
       if (measures.has('runner')) {
         const x = await runner(baseInput(uniqueName('bench-runner')), n, configs);
         run.push(Math.round(n / x.seconds));
         last = x;
-        process.stdout.write(`  run ${i + 1}: runner       ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged)\n`);
+        mem.runner.gc.push(x.gcShare);
+        mem.runner.heap.push(x.heapMaxMb);
+        process.stdout.write(`  run ${i + 1}: runner       ${fmt(n / x.seconds)} ticks/s (${fmt(x.signals)} signals acknowledged; GC ${(x.gcShare * 100).toFixed(1)}%, heap ≤ ${x.heapMaxMb.toFixed(0)} MB)\n`);
       }
     }
     const baseMedian = base.length > 0 ? median(base) : undefined;
@@ -481,10 +515,35 @@ async function main(): Promise<void> {
       if (rates.length > 0) results.push({ measure, strategies: 0, pool: null, ticks: n, ticks_per_s: median(rates), runs: rates, signals: 0, ratio_to_consume_only: ratio(median(rates)) });
     }
     if (baseline !== undefined) {
-      results.push({ measure: 'runner-baseline', build: baseline.build, strategies: count, pool, ticks: n, ticks_per_s: median(runBase), runs: runBase, signals: lastBase.signals, ratio_to_consume_only: ratio(median(runBase)), unrouted_ticks: lastBase.unrouted });
+      results.push({
+        measure: 'runner-baseline',
+        build: baseline.build,
+        strategies: count,
+        pool,
+        ticks: n,
+        ticks_per_s: median(runBase),
+        runs: runBase,
+        signals: lastBase.signals,
+        ratio_to_consume_only: ratio(median(runBase)),
+        unrouted_ticks: lastBase.unrouted,
+        gc_share: round3(median(mem.base.gc)),
+        heap_max_mb: Math.round(median(mem.base.heap)),
+      });
     }
     if (run.length > 0) {
-      const r: E2eResult = { measure: 'runner', strategies: count, pool, ticks: n, ticks_per_s: median(run), runs: run, signals: last.signals, ratio_to_consume_only: ratio(median(run)), unrouted_ticks: last.unrouted };
+      const r: E2eResult = {
+        measure: 'runner',
+        strategies: count,
+        pool,
+        ticks: n,
+        ticks_per_s: median(run),
+        runs: run,
+        signals: last.signals,
+        ratio_to_consume_only: ratio(median(run)),
+        unrouted_ticks: last.unrouted,
+        gc_share: round3(median(mem.runner.gc)),
+        heap_max_mb: Math.round(median(mem.runner.heap)),
+      };
       if (lowParse.length > 0) r.ratio_to_lowlevel_parse = median(run) / median(lowParse);
       if (runBase.length > 0) r.ratio_to_baseline_runner = median(run) / median(runBase);
       results.push(r);

@@ -31,6 +31,9 @@ describe('bench/e2e', () => {
     }
     const runner = doc.results.find((r) => r['measure'] === 'runner')!;
     expect(runner).toMatchObject({ strategies: 10, pool: 2, ticks: 2000 });
+    expect(runner['gc_share']).toBeGreaterThanOrEqual(0);
+    expect(runner['gc_share']).toBeLessThan(1);
+    expect(runner['heap_max_mb']).toBeGreaterThanOrEqual(0);
     expect(doc.results.find((r) => r['measure'] === 'seeds')).toMatchObject({ strategies: 2, ticks: 1000 });
   });
 });
