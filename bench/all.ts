@@ -4,6 +4,7 @@
  * Each program runs in its own process and writes
  * bench/results/<name>-<quick|full>.json; the charts go to docs/img/.
  *   node dist/bench/all.js [--quick] [--only dispatch,e2e,produce,latency,latency-probe10,memory] [--brokers H:P]
+ *                          [--baseline-runner DIR]   (e2e: an earlier build's runner, interleaved: bench/e2e.ts)
  * `npm run bench` runs it in full mode (about an hour on 2 cores, the
  * 10-minute soak included), `npm run bench:quick` in quick mode (a few minutes).
  * One broker serves the Kafka benchmarks: the one given (--brokers or
@@ -26,7 +27,7 @@ const VARIANTS: Record<string, { program: string; args: (mode: string) => string
 
 function main(): number {
   const { values } = parseArgs({
-    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, brokers: { type: 'string' } },
+    options: { quick: { type: 'boolean', default: false }, only: { type: 'string' }, brokers: { type: 'string' }, 'baseline-runner': { type: 'string' } },
   });
   const only = values.only?.split(',').map((s) => s.trim());
   const unknown = only?.filter((p) => !(PROGRAMS as readonly string[]).includes(p)) ?? [];
@@ -41,7 +42,8 @@ function main(): number {
   try {
     for (const p of programs) {
       const variant = VARIANTS[p];
-      const args = [...mode, ...(NEEDS_BROKER.has(p) ? ['--brokers', broker!.brokers.join(',')] : []), ...(variant?.args(values.quick ? 'quick' : 'full') ?? [])];
+      const baseline = p === 'e2e' && values['baseline-runner'] !== undefined ? ['--baseline-runner', values['baseline-runner']] : [];
+      const args = [...mode, ...(NEEDS_BROKER.has(p) ? ['--brokers', broker!.brokers.join(',')] : []), ...baseline, ...(variant?.args(values.quick ? 'quick' : 'full') ?? [])];
       process.stdout.write(`\n=== ${p} ${args.join(' ')}\n`);
       const t0 = Date.now();
       const r = spawnSync(process.execPath, [join(HERE, `${variant?.program ?? p}.js`), ...args], { stdio: 'inherit' });
