@@ -5,7 +5,7 @@ import { sleep } from '../../timing/sleep.js';
 import { errorCode } from './client.js';
 import { ERR, type NativeConsumer, type NativeMessage } from './native-client.js';
 
-/** created → running → stopping → stopped; stop() before start() goes straight to stopped. */
+/** created → running → stopping → stopped; stop() before start() goes straight to stopped (and start() then does nothing). */
 export type ConsumeLoopState = 'created' | 'running' | 'stopping' | 'stopped';
 
 const LOOP_TRANSITIONS: TransitionTable<ConsumeLoopState> = {
@@ -92,7 +92,9 @@ export class ConsumeLoop {
     w();
   }
 
+  /** Start the loop; after stop() (a stop during start-up) it stays stopped. */
   start(): void {
+    if (this.#lifecycle.is('stopped')) return;
     this.#lifecycle.to('running');
     const consumer = this.#o.consumer();
     consumer.setDefaultConsumeTimeout(0);

@@ -42,6 +42,8 @@ export class InputConsumer {
   readonly #sequencer: RebalanceSequencer;
   readonly #loop: ConsumeLoop;
   #consumer: NativeConsumer | undefined;
+  /** disconnect() was called: a connect still in flight is undone when it completes */
+  #closing = false;
 
   constructor(o: InputConsumerOptions) {
     this.#o = o;
@@ -83,6 +85,11 @@ export class InputConsumer {
     this.#sequencer.attach(consumer);
     this.#consumer = consumer;
     await connectNative(consumer, 30_000, topic);
+    // Closed while connecting (a stop during start-up): leave again at once, never subscribed.
+    if (this.#closing) {
+      await disconnectNative(consumer);
+      return;
+    }
     consumer.subscribe([topic]);
     this.#loop.start();
   }
@@ -137,6 +144,7 @@ export class InputConsumer {
    * client must not close under a committed-offsets read.
    */
   async disconnect(): Promise<void> {
+    this.#closing = true;
     await this.#loop.stop();
     const consumer = this.#consumer;
     if (consumer === undefined) return;
