@@ -35,6 +35,8 @@ import { loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parseArgs } from 'node:util';
 import kafkaClient, { KafkaJS, type Message } from '@confluentinc/kafka-javascript';
 import pino from 'pino';
@@ -53,6 +55,11 @@ import { strategies, tickLines } from './lib/workload.js';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const TRIVIAL = join(HERE, 'strategies', 'trivial.js');
 const log = pino({ level: 'error' }, pino.destination(2));
+
+// A full collection before each runner measure: otherwise the heap figure of one measure carries what the one
+// before it left for the next major GC (a runner after the baseline showed up to 650 MB that were the baseline's).
+setFlagsFromString('--expose-gc');
+const collect = runInNewContext('gc') as () => void;
 
 export interface E2eResult {
   measure: 'consume-only' | 'consume-lowlevel' | 'consume-lowlevel-parse' | 'runner' | 'runner-baseline' | 'seeds';
@@ -235,12 +242,13 @@ async function runner(
   configs: ReturnType<typeof parseStrategyConfigs>,
   start: StartRunner = startBenchRunner,
 ): Promise<{ seconds: number; signals: number; unrouted: number; gcShare: number; heapMaxMb: number }> {
+  collect();
   // The main thread's GC pauses and the heap's high point, over the timed window only.
   let gcMs = 0;
   let heapMax = 0;
   const gc = new PerformanceObserver((list) => {
-    if (t0 === 0 || t1 !== 0) return;
-    for (const e of list.getEntries()) gcMs += e.duration;
+    // Entries arrive a task later: judged by when the pause began, not when it is reported.
+    for (const e of list.getEntries()) if (t0 !== 0 && e.startTime >= t0 && (t1 === 0 || e.startTime <= t1)) gcMs += e.duration;
   });
   gc.observe({ entryTypes: ['gc'] });
   const heapTimer = setInterval(() => {
