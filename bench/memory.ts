@@ -238,6 +238,9 @@ function newSupervisor(registry: StrategyRegistry, threads: number): Supervisor 
     logger: silent,
     writeLog: () => {},
     workerFile: resolveWorkerEntry(),
+    // 100 threads starting at once on 2 cores: a thread's init can take longer than the service's 10 s default
+    // (seen on 2026-12-06: 'init() got no answer within 10000 ms'), and this program measures memory, not start-up.
+    controlTimeoutMs: 60_000,
     supervision: { hangTimeoutMs: 60_000 },
   });
 }
