@@ -522,36 +522,23 @@ async function main(): Promise<void> {
     for (const [measure, rates] of [['consume-lowlevel', low], ['consume-lowlevel-parse', lowParse]] as const) {
       if (rates.length > 0) results.push({ measure, strategies: 0, pool: null, ticks: n, ticks_per_s: median(rates), runs: rates, signals: 0, ratio_to_consume_only: ratio(median(rates)) });
     }
-    if (baseline !== undefined) {
-      results.push({
-        measure: 'runner-baseline',
-        build: baseline.build,
-        strategies: count,
-        pool,
-        ticks: n,
-        ticks_per_s: median(runBase),
-        runs: runBase,
-        signals: lastBase.signals,
-        ratio_to_consume_only: ratio(median(runBase)),
-        unrouted_ticks: lastBase.unrouted,
-        gc_share: round3(median(mem.base.gc)),
-        heap_max_mb: Math.round(median(mem.base.heap)),
-      });
-    }
+    // A runner measure's row: the median of its runs, the last run's counts, the median GC share and heap high point.
+    const runnerRow = (measure: 'runner' | 'runner-baseline', rates: number[], lastRun: { signals: number; unrouted: number }, m: { gc: number[]; heap: number[] }): E2eResult => ({
+      measure,
+      strategies: count,
+      pool,
+      ticks: n,
+      ticks_per_s: median(rates),
+      runs: rates,
+      signals: lastRun.signals,
+      ratio_to_consume_only: ratio(median(rates)),
+      unrouted_ticks: lastRun.unrouted,
+      gc_share: round3(median(m.gc)),
+      heap_max_mb: Math.round(median(m.heap)),
+    });
+    if (baseline !== undefined) results.push({ ...runnerRow('runner-baseline', runBase, lastBase, mem.base), build: baseline.build });
     if (run.length > 0) {
-      const r: E2eResult = {
-        measure: 'runner',
-        strategies: count,
-        pool,
-        ticks: n,
-        ticks_per_s: median(run),
-        runs: run,
-        signals: last.signals,
-        ratio_to_consume_only: ratio(median(run)),
-        unrouted_ticks: last.unrouted,
-        gc_share: round3(median(mem.runner.gc)),
-        heap_max_mb: Math.round(median(mem.runner.heap)),
-      };
+      const r = runnerRow('runner', run, last, mem.runner);
       if (lowParse.length > 0) r.ratio_to_lowlevel_parse = median(run) / median(lowParse);
       if (runBase.length > 0) r.ratio_to_baseline_runner = median(run) / median(runBase);
       results.push(r);

@@ -9,6 +9,7 @@ import type { InputContext } from './input-context.js';
 import { InputConsumer } from './input-consumer.js';
 import type { NativeMessage } from './native-client.js';
 import type { PartitionId } from './partition-key.js';
+import type { PartitionPosition } from './partition-position.js';
 import type { TopicAdmin } from './topic-admin.js';
 
 /**
@@ -95,8 +96,12 @@ export class FillsReader {
       const dead: Promise<void>[] = [];
       const fills: Fill[] = [];
       const now = Date.now();
+      // Messages come grouped by partition: the position and the watermark once per run (the whole history is read at start).
+      let part: PartitionPosition | undefined;
       for (const m of messages) {
-        const part = this.#intake.arrived(m.topic, m.partition, this.#consumer!.highWatermark(m.topic, m.partition), now);
+        if (part === undefined || part.partition !== m.partition || part.topic !== m.topic) {
+          part = this.#intake.arrived(m.topic, m.partition, this.#consumer!.highWatermark(m.topic, m.partition), now);
+        }
         const r = m.value === null || m.value === undefined ? TOMBSTONE : decodeFill(m.value.toString('utf8'));
         if (r.ok) fills.push(r.fill);
         else dead.push(this.#intake.reject(m.topic, m.partition, m, r.reason, 'FILL_INVALID'));
