@@ -47,8 +47,16 @@ describe('Supervisor start() and stop()', () => {
     const intervals = watchIntervals();
     const { supervisor } = await newSupervisor({ supervision: { hangTimeoutMs: 2000 } });
     const starting = supervisor.start(configs(entries));
-    // The threads are ready: start() is now starting the strategies in them.
-    await vi.waitFor(() => expect(supervisor.threads.length > 0 && supervisor.threads.every((h) => h.state === 'ready')).toBe(true), { interval: 1 });
+    // The threads are ready: start() is now starting the strategies in them. Two threads can take
+    // seconds to start on 2 busy cores (vi.waitFor's default 1 s failed under two CPU burners).
+    try {
+      await vi.waitFor(() => expect(supervisor.threads.length > 0 && supervisor.threads.every((h) => h.state === 'ready')).toBe(true), { interval: 1, timeout: 20_000 });
+    } catch (err) {
+      // Never leave a supervisor starting behind: its watchdog would start during the next test.
+      await supervisor.stop();
+      await starting;
+      throw err;
+    }
     const stopping = supervisor.stop();
     await starting;
     await stopping;
