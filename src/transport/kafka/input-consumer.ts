@@ -127,9 +127,11 @@ export class InputConsumer {
    * out (committed when the partition is assigned here again).
    */
   commit(list: TopicPartitionOffset[]): TopicPartitionOffset[] {
-    const mine = list.filter((p) => this.owns(p.topic, p.partition));
+    const mine: TopicPartitionOffset[] = [];
+    const left: TopicPartitionOffset[] = [];
+    for (const p of list) (this.owns(p.topic, p.partition) ? mine : left).push(p);
     if (mine.length > 0) this.#consumer!.commit(mine);
-    return mine.length === list.length ? [] : list.filter((p) => !this.owns(p.topic, p.partition));
+    return left;
   }
 
   /** Stop fetching: ends the consume loop after the consume() in flight. */

@@ -8,6 +8,7 @@ import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
 import { BrokerContact } from './broker-contact.js';
 import { createKafka } from './client.js';
 import { CommitScheduler } from './commit-scheduler.js';
+import type { ConsumeLoopStats } from './consume-loop.js';
 import { FillsReader } from './fills-reader.js';
 import { inputCounters, type InputContext, type InputCounters } from './input-context.js';
 import type { KafkaConfig } from './kafka-config.js';
@@ -241,7 +242,7 @@ export class KafkaInput {
         last_batch_age_ms: p.lastBatchAt === 0 ? null : now - p.lastBatchAt,
       })),
       queued_batches: this.#queue.length,
-      fetch: ((f) => ({ polls: f.polls, empty_polls: f.emptyPolls, messages: f.messages, wakeups: f.wakeups, errors: f.errors }))(this.#ticks.fetchStats),
+      fetch: fetchStatus(this.#ticks.fetchStats),
       counters: this.counters,
     };
   }
@@ -276,6 +277,11 @@ export class KafkaInput {
     for (const r of results) if (r.status === 'rejected') this.#log.warn({ err: r.reason }, 'kafka disconnect failed');
     this.#lifecycle.to('stopped');
   }
+}
+
+/** The consume loop's counters as /status shows them. */
+function fetchStatus(f: ConsumeLoopStats): ConsumerStatus['fetch'] {
+  return { polls: f.polls, empty_polls: f.emptyPolls, messages: f.messages, wakeups: f.wakeups, errors: f.errors };
 }
 
 /** No batch for this long from a partition that has messages waiting, while the queue has room: stalled. */
