@@ -31,6 +31,8 @@ export const ERROR_CODES = [
   'SIGNAL_DELIVERY_FAILED', // the broker did not acknowledge signals (non-retriable error)
   'KAFKA_UNAVAILABLE', // the broker could not be reached or refused a request
   'KAFKA_TOPIC_MISSING', // a topic the runner needs does not exist
+  'SHARDS_MISMATCH', // the coordination topic's partition count differs from kafka.shards.count (the deployment's layout)
+  'SHARD_POSITION_INVALID', // a shard's stored position in the coordination group is unreadable (ignored: the shard starts from the group's offsets)
   'DATABASE_UNAVAILABLE', // PostgreSQL could not be reached
   'DATABASE_SCHEMA_MISSING', // the database lacks the runner's tables (strategy-runner migrate not run) or the database itself
   'DATABASE_ACCESS_DENIED', // PostgreSQL refused the credentials or the privileges
@@ -71,6 +73,7 @@ const CONFIGURATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'WORKER_PROTOCOL_MISMATCH',
   'DATABASE_SCHEMA_MISSING',
   'DATABASE_ACCESS_DENIED',
+  'SHARDS_MISMATCH',
 ]);
 
 /** The CLI's exit codes (README, docs/operations.md, deploy/strategy-runner.service, deploy/ecosystem.config.cjs). */

@@ -27,6 +27,21 @@ export interface TickBatch {
    * not emitted again.
    */
   readonly warmup?: boolean;
+  /**
+   * Only the strategies it accepts get these ticks (a sharded input: the
+   * shards the ticks are for); undefined: every routed strategy.
+   */
+  readonly only?: StrategyFilter;
+}
+
+/**
+ * A subset of the strategies, named by `key`: the router builds its route
+ * table for the subset once per key (and again after each change of the
+ * strategies), so a filtered round costs what an unfiltered one does.
+ */
+export interface StrategyFilter {
+  readonly key: string;
+  accepts(strategyId: string): boolean;
 }
 
 export interface FillEvent {

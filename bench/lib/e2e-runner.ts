@@ -6,6 +6,7 @@ import type { ParsedConfigs } from '../../src/config/strategy-config.js';
 import type { Pipeline, PipelineCounters } from '../../src/pipeline/pipeline.js';
 import type { InputEvent, SignalSink } from '../../src/ports.js';
 import type { KafkaInput } from '../../src/transport/kafka/kafka-input.js';
+import type { ShardedInput } from '../../src/transport/kafka/shards/sharded-input.js';
 import type { KafkaSignalSink } from '../../src/transport/kafka/kafka-signal-sink.js';
 
 /**
@@ -27,7 +28,7 @@ export interface BenchRunnerOptions {
 
 export interface BenchRunner {
   readonly config: ServiceConfig;
-  readonly input: KafkaInput;
+  readonly input: KafkaInput | ShardedInput;
   readonly sink: KafkaSignalSink;
   readonly runtime: Runtime;
   readonly pipeline: Pipeline;

@@ -10,6 +10,10 @@ import { kafkaError } from '../transport/kafka/client.js';
 import { signalTopic } from '../transport/kafka/kafka-config.js';
 import { KafkaInput } from '../transport/kafka/kafka-input.js';
 import { KafkaSignalSink } from '../transport/kafka/kafka-signal-sink.js';
+import { shardInstance } from '../transport/kafka/kafka-config.js';
+import { ShardSignalGate } from '../transport/kafka/shards/shard-signal-gate.js';
+import { ShardedInput } from '../transport/kafka/shards/sharded-input.js';
+import type { StrategyConfig } from '../config/strategy-config.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { StrategyConfigLoading, type ConfigWatchStatus } from './strategy-config-loading.js';
 import type { StatusSections } from '../status/status-document.js';
@@ -55,7 +59,12 @@ export class LiveAssembly {
   readonly #o: LiveAssemblyOptions;
   readonly loading: StrategyConfigLoading | undefined;
   readonly sink: KafkaSignalSink;
-  readonly input: KafkaInput;
+  readonly input: KafkaInput | ShardedInput;
+  /** set when kafka.shards.enabled: the runner holds the shards the group gives it */
+  readonly sharded: ShardedInput | undefined;
+  readonly #gate: ShardSignalGate | undefined;
+  /** the whole of the latest configurations read (a sharded runner runs its shards' part of them) */
+  #latest: ParsedConfigs = { configs: [], errors: [] };
   #runtime: Runtime | undefined;
   #pipeline: Pipeline | undefined;
   #pipelineRun: Promise<void> | undefined;
@@ -72,9 +81,19 @@ export class LiveAssembly {
     if (o.configs === undefined) {
       this.loading = new StrategyConfigLoading({ config: o.config, logger: o.logger, signal: o.signal, waitingFor: (w) => (this.#waitingFor = w) });
     }
-    const sink = new KafkaSignalSink(o.config.kafka, o.logger);
+    const k = o.config.kafka;
+    const sink = new KafkaSignalSink(k, o.logger, k.shards.enabled ? { runner: shardInstance(k) } : {});
     this.sink = sink;
-    this.input = new KafkaInput({ config: o.config.kafka, logger: o.logger, deadLetter: (d) => sink.deadLetter(d) });
+    if (k.shards.enabled) {
+      const sharded = new ShardedInput({ config: k, logger: o.logger, deadLetter: (d) => sink.deadLetter(d), onShards: () => this.#applyHeld() });
+      this.sharded = sharded;
+      this.input = sharded;
+      this.#gate = new ShardSignalGate(sink, sharded.book);
+    } else {
+      this.sharded = undefined;
+      this.#gate = undefined;
+      this.input = new KafkaInput({ config: k, logger: o.logger, deadLetter: (d) => sink.deadLetter(d) });
+    }
   }
 
   get runtime(): Runtime | undefined {
@@ -125,7 +144,9 @@ export class LiveAssembly {
       this.#checkpoint();
       this.#log.info({ source: loading?.source.name ?? 'given', configs: loaded.configs.length, invalid: loaded.errors.length }, 'strategy configurations loaded');
       configs = loaded;
-      return loaded;
+      this.#latest = loaded;
+      // Sharded: no strategy runs before the group gives this runner shards.
+      return this.sharded === undefined ? loaded : this.#heldPart(loaded);
     }));
     this.#checkpoint();
     const brokers = new Set(configs!.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
@@ -134,9 +155,11 @@ export class LiveAssembly {
       await sink.connect();
       await input.checkTopics([c.kafka.topics.ticks, c.kafka.topics.fills, c.kafka.topics.deadLetter, ...[...brokers].map((b) => signalTopic(c.kafka, b))], c.kafka.createTopics);
     });
+    const gated = this.#gate ?? sink;
     const pipeline = new Pipeline({
       supervisor: this.#runtime.supervisor,
-      sink: this.#o.wrapSink === undefined ? sink : this.#o.wrapSink(sink),
+      sink: this.#o.wrapSink === undefined ? gated : this.#o.wrapSink(gated),
+      fillsForOthers: this.sharded !== undefined,
       logger: this.#log,
       maxInFlightRounds: c.dispatch.maxInFlightRounds,
       maxPendingDeliveries: c.kafka.producer.maxPendingRounds,
@@ -165,6 +188,7 @@ export class LiveAssembly {
         producer: sink.status(),
         pipeline: this.#pipeline?.status() ?? null,
         config_watch: this.configWatch(),
+        ...(this.sharded === undefined ? {} : { shards: this.sharded.shardsStatus((id) => this.#strategiesOfShard(id)) }),
         ...this.#o.statusExtra?.(),
       }),
       notReadyReasons: () => this.#notReadyReasons(),
@@ -173,6 +197,7 @@ export class LiveAssembly {
         pipeline: () => this.#pipeline?.counters,
         consumer: () => ({ lag: input.lag(), ...input.counters }),
         producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered, queueFullWaits: sink.queueFullWaits }),
+        ...(this.sharded === undefined ? {} : { shards: () => this.sharded?.shardsStatus((id) => this.#strategiesOfShard(id)) }),
       },
     };
   }
@@ -196,9 +221,40 @@ export class LiveAssembly {
     // Signals of a new broker need their topic before the strategy starts emitting.
     const brokers = new Set(parsed.configs.filter((x) => x.is_active).flatMap((x) => x.brokers));
     await this.input.checkTopics([...brokers].map((b) => signalTopic(this.config.kafka, b)), this.config.kafka.createTopics);
-    const report = await this.#runtime!.supervisor.applyConfigs(parsed.configs, parsed.errors);
+    this.#latest = parsed;
+    const applied = this.sharded === undefined ? parsed : this.#heldPart(parsed);
+    const report = await this.#runtime!.supervisor.applyConfigs(applied.configs, applied.errors);
     if (report.added.length + report.removed.length + report.changed.length + report.rejected.length > 0) {
       this.#log.info({ reason, ...report }, 'configuration reloaded');
+    }
+  }
+
+  /** The configurations (and row errors) of the strategies whose shards this runner holds. */
+  #heldPart(parsed: ParsedConfigs): ParsedConfigs {
+    const input = this.sharded!;
+    const held = input.held();
+    const mine = (id: unknown): boolean => typeof id === 'string' && held.has(input.book.index.of(id));
+    return { configs: parsed.configs.filter((c: StrategyConfig) => mine(c.id)), errors: parsed.errors.filter((e) => mine(e.details['strategy_id'])) };
+  }
+
+  /** The active strategies of a shard (for /status). */
+  #strategiesOfShard(shard: number): string[] {
+    const index = this.sharded!.book.index;
+    return this.#latest.configs.filter((c) => c.is_active && index.of(c.id) === shard).map((c) => c.id);
+  }
+
+  /**
+   * The shards held here changed: start the strategies of acquired shards
+   * (not re-warmed from the supervisor's recent ticks: the input warms them
+   * from their own position), stop those of released or dropped ones.
+   */
+  async #applyHeld(): Promise<void> {
+    const supervisor = this.#runtime?.supervisor;
+    if (supervisor === undefined || supervisor.state !== 'running') return;
+    const part = this.#heldPart(this.#latest);
+    const report = await supervisor.applyConfigs(part.configs, part.errors, { rewarm: false });
+    if (report.added.length + report.removed.length + report.changed.length + report.rejected.length > 0) {
+      this.#log.info({ held: [...this.sharded!.held()].sort((a, b) => a - b), ...report }, 'strategies of the shards held here applied');
     }
   }
 

@@ -1,3 +1,4 @@
+import type { StrategyFilter } from '../ports.js';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
 import { RunnerError } from '../errors.js';
@@ -58,18 +59,18 @@ export class Dispatcher {
     this.conflation.delete(h);
   }
 
-  #route(ticks: readonly Tick[]): { batches: (HostBatch | undefined)[]; unrouted: number } {
+  #route(ticks: readonly Tick[], only: StrategyFilter | undefined): { batches: (HostBatch | undefined)[]; unrouted: number } {
     const t = this.#ctx.totals;
     t.rounds++;
     t.ticks += ticks.length;
-    const routed = this.#router.route(ticks, this.#pool.size);
+    const routed = this.#router.route(ticks, this.#pool.size, only);
     t.unrouted += routed.unrouted;
     return routed;
   }
 
   /** See Supervisor.dispatch(). */
-  dispatch(ticks: readonly Tick[], options: { emit?: boolean } = {}): Promise<RoundResult> {
-    const { batches, unrouted } = this.#route(ticks);
+  dispatch(ticks: readonly Tick[], options: DispatchOptions = {}): Promise<RoundResult> {
+    const { batches, unrouted } = this.#route(ticks, options.only);
     const pending: Promise<BatchResultMessage | Error>[] = [];
     const sent: SentBatch[] = [];
     for (let h = 0; h < batches.length; h++) {
@@ -85,8 +86,8 @@ export class Dispatcher {
   }
 
   /** See Supervisor.dispatchParts(). */
-  dispatchParts(ticks: readonly Tick[], options: { emit?: boolean } = {}): { parts: Promise<RoundResult>[]; unrouted: number } {
-    const { batches, unrouted } = this.#route(ticks);
+  dispatchParts(ticks: readonly Tick[], options: DispatchOptions = {}): { parts: Promise<RoundResult>[]; unrouted: number } {
+    const { batches, unrouted } = this.#route(ticks, options.only);
     const emit = options.emit !== false;
     const parts: Promise<RoundResult>[] = [];
     for (let h = 0; h < batches.length; h++) {
@@ -157,4 +158,10 @@ export class Dispatcher {
       this.#flushConflated(h);
     });
   }
+}
+
+/** How a round is dispatched: `emit: false` for warm-up (no signals), `only` for a subset of the strategies. */
+export interface DispatchOptions {
+  emit?: boolean;
+  only?: StrategyFilter;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
-import type { InputEvent, SignalSink } from '../ports.js';
+import type { InputEvent, SignalSink, StrategyFilter } from '../ports.js';
 import type { PipelineStatus } from '../status/status-document.js';
 import type { RoundResult, Supervisor, SupervisorTotals } from '../supervision/supervisor.js';
 
@@ -20,6 +20,12 @@ export interface PipelineOptions {
    * trip would bound throughput; this bounds memory instead.
    */
   maxPendingDeliveries?: number;
+  /**
+   * Fills of strategies that do not run here are expected (a sharded runner
+   * reads every fill and runs only its shards' strategies): kept in their
+   * portfolios without a warning each.
+   */
+  fillsForOthers?: boolean;
   /**
    * `ordered` (replay, the default): each round's signals are merged across
    * threads and written in tick → strategy id → emission order; a slow
@@ -153,14 +159,14 @@ export class Pipeline {
         if (this.#o.mode === 'streaming') {
           const wait = supervisor.capacity();
           if (wait !== undefined) await wait;
-          this.#dispatchStreaming(ev.ticks, ev.warmup !== true, ev.onDelivered);
+          this.#dispatchStreaming(ev.ticks, ev.warmup !== true, ev.onDelivered, ev.only);
           await this.#waitFor(() => this.#streaming.length < this.#maxPending);
           if (this.#stopRequested) break;
           continue;
         }
         const entry: InFlight = { settled: false, result: undefined, error: undefined, onDelivered: ev.onDelivered };
         this.#inflight.push(entry);
-        supervisor.dispatch(ev.ticks, { emit: ev.warmup !== true }).then(
+        supervisor.dispatch(ev.ticks, ev.only === undefined ? { emit: ev.warmup !== true } : { emit: ev.warmup !== true, only: ev.only }).then(
           (r) => {
             entry.settled = true;
             entry.result = r;
@@ -175,7 +181,7 @@ export class Pipeline {
         await this.#waitFor(() => this.#inflight.length < this.#maxRounds && this.#pending.length < this.#maxPending);
       } else {
         const outcome = supervisor.applyFill(ev.fill);
-        if (outcome === 'unknown-strategy') {
+        if (outcome === 'unknown-strategy' && this.#o.fillsForOthers !== true) {
           this.#o.logger.warn({ fill_id: ev.fill.fill_id, strategy_id: ev.fill.strategy_id }, 'fill for a strategy that is not running; kept in its portfolio');
         }
       }
@@ -190,8 +196,8 @@ export class Pipeline {
   #lateWrites = 0;
 
   /** Streaming: each thread's part goes to the sink when ready; the round is delivered when all parts are acknowledged. */
-  #dispatchStreaming(ticks: readonly Tick[], emit: boolean, onDelivered: (() => void) | undefined): void {
-    const { parts } = this.#o.supervisor.dispatchParts(ticks, { emit });
+  #dispatchStreaming(ticks: readonly Tick[], emit: boolean, onDelivered: (() => void) | undefined, only: StrategyFilter | undefined): void {
+    const { parts } = this.#o.supervisor.dispatchParts(ticks, only === undefined ? { emit } : { emit, only });
     const round: StreamingRound = { remaining: parts.length, onDelivered };
     this.#streaming.push(round);
     if (parts.length === 0) this.#settleStreaming();

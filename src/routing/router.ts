@@ -1,4 +1,5 @@
 import type { Tick } from '../domain/tick.js';
+import type { StrategyFilter } from '../ports.js';
 import { RouteTable, type Placement } from './route-table.js';
 
 /** The ticks of one round for one thread, with their routes. */
@@ -36,6 +37,9 @@ export interface TickSink {
  */
 export class Router<E extends Routable = Routable> {
   #table: RouteTable = RouteTable.empty();
+  #placements: Placement[] = [];
+  /** the route tables of strategy subsets (StrategyFilter), built on first use after each rebuild */
+  readonly #filtered = new Map<string, RouteTable>();
   /** instrument → strategies out of the routes while restarting or quarantined; undefined when there are none (the common case) */
   #absent: Map<number, E[]> | undefined;
   readonly #history: TickSink;
@@ -56,6 +60,8 @@ export class Router<E extends Routable = Routable> {
       .sort((a, b) => a.slot - b.slot)
       .map((e) => ({ strategyId: e.config.id, instruments: e.config.instruments, host: e.host, slot: e.slot }));
     this.#table = RouteTable.build(placements);
+    this.#placements = placements;
+    this.#filtered.clear();
     let absent: Map<number, E[]> | undefined;
     for (const e of all) {
       if ((e.state !== 'restarting' && e.state !== 'quarantined') || e.threadDown) continue;
@@ -65,13 +71,24 @@ export class Router<E extends Routable = Routable> {
     this.#absent = absent;
   }
 
+  /** The route table of a subset of the strategies (cached per filter key until the next rebuild). */
+  tableFor(only: StrategyFilter): RouteTable {
+    let t = this.#filtered.get(only.key);
+    if (t === undefined) {
+      t = RouteTable.build(this.#placements.filter((p) => only.accepts(p.strategyId)));
+      if (this.#filtered.size >= 64) this.#filtered.clear();
+      this.#filtered.set(only.key, t);
+    }
+    return t;
+  }
+
   /**
    * Hot path: route each tick with one Map lookup into one batch per thread
    * (`threads` long; undefined where no tick goes). Every routed tick, and
    * every tick an absent strategy wants, is recorded in the history.
    */
-  route(ticks: readonly Tick[], threads: number): { batches: (HostBatch | undefined)[]; unrouted: number } {
-    const table = this.#table;
+  route(ticks: readonly Tick[], threads: number, only?: StrategyFilter): { batches: (HostBatch | undefined)[]; unrouted: number } {
+    const table = only === undefined ? this.#table : this.tableFor(only);
     const history = this.#history;
     const absent = this.#absent;
     const batches: (HostBatch | undefined)[] = new Array(threads);

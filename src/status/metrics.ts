@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../app/package-root.js';
 import { LATENCY_BUCKETS_US, PROTOCOL_VERSION, type LatencySummary } from '../protocol/messages.js';
 import type { StrategyStatus, SupervisorStatus } from './status-document.js';
+import type { ShardsStatus } from '../transport/kafka/shards/shards-status.js';
 
 /** What the metrics are read from at scrape time (the components keep the counts; nothing is counted twice). */
 export interface MetricSources {
@@ -14,8 +15,13 @@ export interface MetricSources {
     | { lag: { topic: string; partition: number; lag: number }[]; badTicks: number; badFills: number; warmupTicks: number; redeliveredTicks: number; lostPartitions: number }
     | undefined;
   producer?: () => { inFlight: number; deadLettered: number; queueFullWaits: number } | undefined;
+  /** a sharded runner's shards (kafka.shards.enabled) */
+  shards?: () => ShardsStatus | undefined;
   ready?: () => boolean;
 }
+
+/** The states a held shard can be in, each a series of strategy_runner_shard_state. */
+const SHARD_STATES = ['acquiring', 'warming', 'catching-up', 'live', 'releasing'] as const;
 
 const PREFIX = 'strategy_runner_';
 
@@ -124,6 +130,24 @@ export function createMetrics(src: MetricSources): Registry {
   counter('producer_queue_full_waits_total', "Signals that found the producer's local queue full and waited for deliveries to make room", [], (c) => c.inc(src.producer?.()?.queueFullWaits ?? 0));
   gauge('signals_in_flight', 'Signals handed to the producer and not yet acknowledged', [], (g) => g.set(src.producer?.()?.inFlight ?? 0));
   gauge('ready', '1 when the service is ready (readyz)', [], (g) => g.set(src.ready?.() === true ? 1 : 0));
+  if (src.shards !== undefined) {
+    const shards = src.shards;
+    gauge('shards_held', 'Shards this runner holds (kafka.shards: acquiring, active or releasing)', [], (g) => g.set(shards()?.held.length ?? 0));
+    gauge('shard_state', '1 for the state each held shard is in', ['shard', 'state'], (g) => {
+      for (const s of shards()?.shards ?? []) for (const state of SHARD_STATES) g.set({ shard: String(s.shard), state }, s.state === state ? 1 : 0);
+    });
+    gauge('shard_lag', "Ticks between each held shard's acknowledged position and the end of market.ticks (all partitions)", ['shard'], (g) => {
+      for (const s of shards()?.shards ?? []) g.set({ shard: String(s.shard) }, s.lag);
+    });
+    counter('shard_signals_total', 'Signals published for each shard since this runner acquired it', ['shard'], (c) => {
+      for (const s of shards()?.shards ?? []) c.inc({ shard: String(s.shard) }, s.signals);
+    });
+    counter('shard_events_total', 'Shard ownership changes on this runner', ['event'], (c) => {
+      const k = shards()?.counters;
+      if (k === undefined) return;
+      for (const event of ['acquired', 'released', 'lost', 'rebalances', 'releaseTimeouts', 'positionsUnreadable', 'droppedSignals'] as const) c.inc({ event: snakeCase(event) }, k[event] ?? 0);
+    });
+  }
 
   // What is running: one series, value 1, the facts as labels (join on it in queries).
   new Gauge({
@@ -170,4 +194,8 @@ let version: string | undefined;
 function packageVersion(): string {
   version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   return version;
+}
+
+function snakeCase(s: string): string {
+  return s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }

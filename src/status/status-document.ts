@@ -113,6 +113,7 @@ export interface ConsumerCounters {
   warmupTicks: number;
   redeliveredTicks: number;
   revokedTicks: number;
+  unownedTicks: number;
   badTicks: number;
   badFills: number;
   commits: number;

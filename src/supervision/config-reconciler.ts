@@ -9,6 +9,16 @@ import type { RejectedUpdate } from './strategy-entry.js';
 import type { SupervisorContext } from './supervisor-context.js';
 import type { ThreadPool } from './thread-pool.js';
 
+/** How a set of configurations is applied. */
+export interface ApplyOptions {
+  /**
+   * Re-warm added strategies from the recent ticks the supervisor keeps
+   * (default). Off when the caller warms them itself: a shard acquired by a
+   * sharded input is warmed from its own position in the topic.
+   */
+  rewarm?: boolean;
+}
+
 /**
  * Configuration reload: the difference between what runs and a new set of
  * configurations becomes removals, restarts with the changed configuration
@@ -55,13 +65,13 @@ export class ConfigReconciler {
    * whose entry is one of them is not removed: like any update that cannot
    * be applied, it is rejected and the running version keeps running.
    */
-  apply(configs: readonly StrategyConfig[], invalid: readonly RunnerError[] = []): Promise<ReloadReport> {
-    const run = this.#applying.then(() => this.#applyConfigs(configs, invalid));
+  apply(configs: readonly StrategyConfig[], invalid: readonly RunnerError[] = [], options: ApplyOptions = {}): Promise<ReloadReport> {
+    const run = this.#applying.then(() => this.#applyConfigs(configs, invalid, options.rewarm !== false));
     this.#applying = run.catch(() => undefined);
     return run;
   }
 
-  async #applyConfigs(next: readonly StrategyConfig[], invalid: readonly RunnerError[]): Promise<ReloadReport> {
+  async #applyConfigs(next: readonly StrategyConfig[], invalid: readonly RunnerError[], rewarmAdded: boolean): Promise<ReloadReport> {
     const ctx = this.#ctx;
     const { strategies } = ctx;
     const pool = this.#pool;
@@ -137,7 +147,7 @@ export class ConfigReconciler {
       strategies.rejected = strategies.rejected.filter((r) => r.strategyId !== c.id);
       strategies.rejectedConfigs.delete(c.id);
       e.life.to('restarting');
-      await rewarm(ctx.history, ctx.log, pool.host(index)!, [e]);
+      if (rewarmAdded) await rewarm(ctx.history, ctx.log, pool.host(index)!, [e]);
       if (e.state === 'restarting') e.life.to('running');
       ctx.rebuildRoutes();
       report.added.push(c.id);

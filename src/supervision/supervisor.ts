@@ -1,5 +1,5 @@
 import type { StrategyConfig } from '../config/strategy-config.js';
-import { Dispatcher } from '../dispatch/dispatcher.js';
+import { Dispatcher, type DispatchOptions } from '../dispatch/dispatcher.js';
 import type { Fill } from '../domain/fill.js';
 import { PortfolioBook } from '../domain/portfolio-book.js';
 import type { Signal } from '../domain/signal.js';
@@ -8,7 +8,7 @@ import { RunnerError } from '../errors.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { Router } from '../routing/router.js';
-import { ConfigReconciler } from './config-reconciler.js';
+import { ConfigReconciler, type ApplyOptions } from './config-reconciler.js';
 import { Fills } from './fills.js';
 import { HangWatchdog } from './hang-watchdog.js';
 import type { ReloadReport, RoundResult, StartReport, SupervisorStatus } from './reports.js';
@@ -174,7 +174,7 @@ export class Supervisor {
    * With `emit: false` (warm-up after a restart) strategies see the ticks and
    * no signals come out.
    */
-  dispatch(ticks: readonly Tick[], options: { emit?: boolean } = {}): Promise<RoundResult> {
+  dispatch(ticks: readonly Tick[], options: DispatchOptions = {}): Promise<RoundResult> {
     // Per round: a plain comparison first (is() and require() take rest arguments); require() builds the error.
     if (this.#life.state !== 'running') return Promise.reject(this.#stateError('dispatch'));
     return this.#dispatcher.dispatch(ticks, options);
@@ -189,7 +189,7 @@ export class Supervisor {
    * as dropped), and its part of the round is complete at once. The consumer
    * never waits for a slow strategy.
    */
-  dispatchParts(ticks: readonly Tick[], options: { emit?: boolean } = {}): { parts: Promise<RoundResult>[]; unrouted: number } {
+  dispatchParts(ticks: readonly Tick[], options: DispatchOptions = {}): { parts: Promise<RoundResult>[]; unrouted: number } {
     if (this.#life.state !== 'running') return { parts: [Promise.reject(this.#stateError('dispatch'))], unrouted: 0 };
     return this.#dispatcher.dispatchParts(ticks, options);
   }
@@ -239,8 +239,8 @@ export class Supervisor {
    * `details.strategy_id`); a running strategy whose entry is one of them
    * keeps running (a rejected update).
    */
-  applyConfigs(configs: readonly StrategyConfig[], invalid: readonly RunnerError[] = []): Promise<ReloadReport> {
-    return this.#reconciler.apply(configs, invalid);
+  applyConfigs(configs: readonly StrategyConfig[], invalid: readonly RunnerError[] = [], options: ApplyOptions = {}): Promise<ReloadReport> {
+    return this.#reconciler.apply(configs, invalid, options);
   }
 
   /**

@@ -96,7 +96,7 @@ export async function eventually<T>(what: string, fn: () => Promise<T> | T, cond
 }
 
 /** `strategy-runner run` as a child process (compiled CLI), with a config file; resolves once it is ready. */
-export async function spawnRunner(input: ServiceConfigInput): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
+export async function spawnRunner(input: ServiceConfigInput): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null>; stdout: () => string }> {
   const dir = mkdtempSync(join(tmpdir(), 'sr-run-'));
   const cfg = join(dir, 'config.json');
   writeFileSync(cfg, JSON.stringify({ ...input, strategyModules: (input.strategyModules ?? []).map((m) => join(FIXTURES, m)), log: { level: 'info', format: 'json' } }));
@@ -137,5 +137,5 @@ export async function spawnRunner(input: ServiceConfigInput): Promise<{ child: C
   } catch (e) {
     throw new Error(`${(e as Error).message}\nstdout:\n${out.slice(-6000)}\nstderr:\n${err.slice(-3000)}`);
   }
-  return { child, port, exited };
+  return { child, port, exited, stdout: () => out };
 }

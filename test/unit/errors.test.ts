@@ -135,13 +135,14 @@ describe('deserializeError', () => {
 });
 
 describe('configuration errors and exit codes', () => {
-  it('counts as a configuration error what a restart cannot mend: a bad or unreadable configuration, a strategy module that does not load or define, a broken build, a database not migrated or refusing access', () => {
+  it('counts as a configuration error what a restart cannot mend: a bad or unreadable configuration, a strategy module that does not load or define, a broken build, a database not migrated or refusing access, a shard count that differs from the deployment\'s', () => {
     const config = ERROR_CODES.filter((c) => isConfigurationError(new RunnerError(c, 'x')));
     expect(config.sort()).toEqual([
       'CONFIG_FILE_UNREADABLE',
       'CONFIG_INVALID',
       'DATABASE_ACCESS_DENIED',
       'DATABASE_SCHEMA_MISSING',
+      'SHARDS_MISMATCH',
       'STRATEGY_DEFINITION_INVALID',
       'STRATEGY_DUPLICATE_TYPE',
       'STRATEGY_MODULE_LOAD_FAILED',

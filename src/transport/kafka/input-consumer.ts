@@ -4,7 +4,7 @@ import type { CommitAnswer } from './commit-scheduler.js';
 import { inputConsumerOptions } from './consumer-options.js';
 import { ConsumeLoop, type ConsumeLoopStats } from './consume-loop.js';
 import type { KafkaConfig } from './kafka-config.js';
-import { connectNative, createNativeConsumer, disconnectNative, type NativeConsumer, type NativeMessage } from './native-client.js';
+import { connectNative, createNativeConsumer, disconnectNative, type NativeConsumer, type NativeMessage, type NativeOptions } from './native-client.js';
 import type { PartitionId } from './partition-key.js';
 import type { TopicPartitionOffset } from './partition-position.js';
 import { RebalanceSequencer, type PartitionOwner } from './rebalance-sequencer.js';
@@ -25,6 +25,8 @@ export interface InputConsumerOptions {
   onFatal: (err: unknown) => void;
   /** the broker's answer to each offset commit */
   onCommitted?: (err: unknown, offsets: CommitAnswer[]) => void;
+  /** librdkafka settings beside the input's (the coordination consumer's assignor, session, client id); they win */
+  extraOptions?: NativeOptions;
 }
 
 /** How long the close waits for a rebalance step in flight (a committed-offsets read) before disconnecting anyway. */
@@ -72,7 +74,7 @@ export class InputConsumer {
     const { config, logger, role, groupId, topic } = this.#o;
     const { options, topicOptions } = inputConsumerOptions(config, groupId);
     const consumer = createNativeConsumer(
-      options,
+      { ...options, ...this.#o.extraOptions },
       topicOptions,
       {
         rebalance: this.#sequencer.callback,
@@ -126,9 +128,9 @@ export class InputConsumer {
    * was revoked may have moved on under its next owner. Returns the ones left
    * out (committed when the partition is assigned here again).
    */
-  commit(list: TopicPartitionOffset[]): TopicPartitionOffset[] {
-    const mine: TopicPartitionOffset[] = [];
-    const left: TopicPartitionOffset[] = [];
+  commit<T extends TopicPartitionOffset>(list: T[]): T[] {
+    const mine: T[] = [];
+    const left: T[] = [];
     for (const p of list) (this.owns(p.topic, p.partition) ? mine : left).push(p);
     if (mine.length > 0) this.#consumer!.commit(mine);
     return left;

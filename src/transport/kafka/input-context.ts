@@ -18,6 +18,8 @@ export function inputCounters(): ConsumerCounters {
     redeliveredTicks: 0,
     /** ticks fetched for a partition that was revoked before they were handled: not dispatched (its next owner reads them) */
     revokedTicks: 0,
+    /** ticks read for shards this runner does not hold (a sharded runner reads every partition): not dispatched */
+    unownedTicks: 0,
     badTicks: 0,
     badFills: 0,
     /** offset commits the broker acknowledged */

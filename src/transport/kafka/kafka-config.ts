@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { z } from 'zod';
 
 const librdkafkaOptions = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({});
@@ -79,6 +80,29 @@ export const KafkaConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Scale-out (docs/deployment.md, docs/kafka.md "Shards"): the strategies are hashed by id
+     * into `count` shards; the runners of one deployment (one `groupId`) share the shards
+     * through Kafka's group protocol on the coordination topic (one partition per shard),
+     * every runner reads all of market.ticks, and each shard keeps its own position.
+     */
+    shards: z
+      .object({
+        /** off: one runner per groupId, reading market.ticks as the group's only member (the layout before scale-out) */
+        enabled: z.boolean().default(false),
+        /** fixed per deployment: changing it moves every strategy to another shard and starts every shard from the group's old offsets */
+        count: z.number().int().min(1).max(1024).default(32),
+        /** the coordination topic (created with `count` partitions when missing); default `{groupId}.shards` */
+        topic: z.string().min(1).optional(),
+        /** how long a runner may be silent before its shards move to the others: false failovers against recovery time */
+        sessionTimeoutMs: z.number().int().min(1000).max(300_000).default(10_000),
+        /** how long a release waits for the signals of its shard to be acknowledged before committing what is */
+        releaseTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+        /** this runner's name in the group (its client id there); default host name and process id */
+        instance: z.string().min(1).optional(),
+      })
+      .strict()
+      .prefault({}),
     /** create missing topics at start (development; production topics are created by their owners) */
     createTopics: z
       .object({ enabled: z.boolean().default(false), partitions: z.number().int().min(1).default(6), replicationFactor: z.number().int().min(-1).default(-1) })
@@ -94,4 +118,14 @@ export type KafkaConfig = z.output<typeof KafkaConfigSchema>;
 
 export function signalTopic(c: KafkaConfig, broker: string): string {
   return c.topics.signals.replaceAll('{broker}', broker);
+}
+
+/** The coordination topic of a sharded deployment. */
+export function shardsTopic(c: KafkaConfig): string {
+  return c.shards.topic ?? `${c.groupId}.shards`;
+}
+
+/** This runner's name in a sharded deployment: kafka.shards.instance, or host name and process id. */
+export function shardInstance(c: KafkaConfig): string {
+  return c.shards.instance ?? `${hostname()}-${process.pid}`;
 }

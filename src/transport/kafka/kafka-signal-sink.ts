@@ -42,8 +42,13 @@ interface Waiting {
 }
 
 /** The header sets a signal can carry (kafka.producer.signalHeaders). */
-export function signalHeaders(set: KafkaConfig['producer']['signalHeaders'], s: Signal): Headers | undefined {
-  if (set === 'full') return [{ 'strategy-id': s.strategy_id }, { 'signal-id': s.signal_id }, { 'strategy-type': s.strategy_type }];
+export function signalHeaders(set: KafkaConfig['producer']['signalHeaders'], s: Signal, runner?: string): Headers | undefined {
+  if (set === 'full') {
+    const h: Headers = [{ 'strategy-id': s.strategy_id }, { 'signal-id': s.signal_id }, { 'strategy-type': s.strategy_type }];
+    // A sharded runner names itself: which runner of the deployment emitted a signal.
+    if (runner !== undefined) h.push({ runner });
+    return h;
+  }
   if (set === 'id') return [{ 'signal-id': s.signal_id }];
   return undefined;
 }
@@ -86,7 +91,11 @@ export class KafkaSignalSink implements SignalSink {
   queueFullWaits = 0;
   lastError: string | undefined;
 
-  constructor(c: KafkaConfig, logger: Logger) {
+  /** a sharded runner's instance name, sent as the `runner` header with the full set */
+  readonly #runner: string | undefined;
+
+  constructor(c: KafkaConfig, logger: Logger, o: { runner?: string } = {}) {
+    this.#runner = o.runner;
     this.#c = c;
     this.#log = logger.child({ component: 'signal-producer' });
     this.name = `kafka:${c.topics.signals}`;
@@ -137,7 +146,7 @@ export class KafkaSignalSink implements SignalSink {
       for (const s of signals) {
         const topic = signalTopic(this.#c, s.broker);
         topics.add(topic);
-        this.#produce(topic, Buffer.from(JSON.stringify(s)), String(s.instrument_token), signalHeaders(headerSet, s), d);
+        this.#produce(topic, Buffer.from(JSON.stringify(s)), String(s.instrument_token), signalHeaders(headerSet, s, this.#runner), d);
       }
     });
   }

@@ -7,8 +7,13 @@ import { partitionKey, type PartitionId } from './partition-key.js';
 export interface PartitionOwner {
   /** Partitions just assigned: where each starts (no offset: the group's committed one, else the reset policy). */
   assigned(parts: PartitionId[]): Promise<AssignedPartition[]> | AssignedPartition[];
-  /** Partitions revoked, or lost (the session expired: another member may have them already). */
-  revoked(parts: PartitionId[], lost: boolean): void;
+  /**
+   * Partitions revoked, or lost (the session expired: another member may
+   * have them already). A promise is waited for before the partitions are
+   * unassigned (a shard's release commits its position first): the group's
+   * rebalance does not complete meanwhile.
+   */
+  revoked(parts: PartitionId[], lost: boolean): void | Promise<void>;
 }
 
 /**
@@ -55,7 +60,7 @@ export class RebalanceSequencer {
       if (err.code !== ERR.ASSIGN_PARTITIONS) lost = consumer.assignmentLost();
     }
     if (err.code !== ERR.ASSIGN_PARTITIONS && this.#closing) {
-      this.#revoke(parts, lost);
+      void this.#revoke(parts, lost);
       return;
     }
     this.#chain = this.#chain.then(() => (err.code === ERR.ASSIGN_PARTITIONS ? this.#assign(parts) : this.#revoke(parts, lost)));
@@ -101,14 +106,30 @@ export class RebalanceSequencer {
     }
   }
 
-  #revoke(parts: PartitionId[], lost: boolean): void {
+  /** Tell the owner, then unassign: at once when it answers synchronously, after its promise otherwise. */
+  #revoke(parts: PartitionId[], lost: boolean): Promise<void> | undefined {
     if (this.#cooperative) for (const p of parts) this.#owned.delete(partitionKey(p.topic, p.partition));
     else this.#owned.clear();
+    let pending: void | Promise<void> = undefined;
     try {
-      this.#owner.revoked(parts, lost);
+      pending = this.#owner.revoked(parts, lost);
     } catch (err) {
       this.#log.error({ err }, 'revocation handler failed');
     }
+    if (pending === undefined) {
+      this.#unassign(parts);
+      return undefined;
+    }
+    return pending.then(
+      () => this.#unassign(parts),
+      (err: unknown) => {
+        this.#log.error({ err }, 'revocation handler failed');
+        this.#unassign(parts);
+      },
+    );
+  }
+
+  #unassign(parts: PartitionId[]): void {
     try {
       if (this.#cooperative) this.#consumer!.incrementalUnassign(parts);
       else this.#consumer!.unassign();

@@ -14,6 +14,8 @@ import type { PartitionOwner } from './rebalance-sequencer.js';
 export interface CommittedOffset {
   partition: number;
   offset?: number;
+  /** the commit's metadata string, when it had one (a shard's position) */
+  metadata?: string | null;
   error?: unknown;
 }
 

@@ -20,7 +20,7 @@ describe('KafkaInput before and without a broker: its lifecycle and what it repo
     expect(i.warmingUp()).toEqual([]);
     expect(i.lag()).toEqual([]);
     expect(i.status()).toMatchObject({ state: 'created', ready: false, fills_caught_up: false, partitions: [], queued_batches: 0, broker_unreachable_since: null });
-    expect(Object.keys(i.counters)).toEqual(['ticks', 'fills', 'warmupTicks', 'redeliveredTicks', 'revokedTicks', 'badTicks', 'badFills', 'commits', 'commitErrors', 'assignments', 'revocations', 'lostPartitions']);
+    expect(Object.keys(i.counters)).toEqual(['ticks', 'fills', 'warmupTicks', 'redeliveredTicks', 'revokedTicks', 'unownedTicks', 'badTicks', 'badFills', 'commits', 'commitErrors', 'assignments', 'revocations', 'lostPartitions']);
   });
 
   it('the broker counts as unreachable after 15 s without an answer, and readiness says since when', () => {
