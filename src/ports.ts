@@ -32,6 +32,11 @@ export interface TickBatch {
    * shards the ticks are for); undefined: every routed strategy.
    */
   readonly only?: StrategyFilter;
+  /**
+   * Re-read behind the live stream for shards catching up: not kept in the
+   * supervisor's re-warm history, which holds the latest ticks.
+   */
+  readonly catchUp?: boolean;
 }
 
 /**

@@ -61,6 +61,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     initialCash: config.portfolio.initialCash,
     supervision: config.supervision,
     ...(o.clock === undefined ? {} : { clock: o.clock }),
+    recordAllTicks: config.kafka.shards.enabled,
     logLevel: config.log.level,
     logger,
     writeLog: logWriterOf(logger),

@@ -59,18 +59,18 @@ export class Dispatcher {
     this.conflation.delete(h);
   }
 
-  #route(ticks: readonly Tick[], only: StrategyFilter | undefined): { batches: (HostBatch | undefined)[]; unrouted: number } {
+  #route(ticks: readonly Tick[], only: StrategyFilter | undefined, record = true): { batches: (HostBatch | undefined)[]; unrouted: number } {
     const t = this.#ctx.totals;
     t.rounds++;
     t.ticks += ticks.length;
-    const routed = this.#router.route(ticks, this.#pool.size, only);
+    const routed = this.#router.route(ticks, this.#pool.size, only, record);
     t.unrouted += routed.unrouted;
     return routed;
   }
 
   /** See Supervisor.dispatch(). */
   dispatch(ticks: readonly Tick[], options: DispatchOptions = {}): Promise<RoundResult> {
-    const { batches, unrouted } = this.#route(ticks, options.only);
+    const { batches, unrouted } = this.#route(ticks, options.only, options.record !== false);
     const pending: Promise<BatchResultMessage | Error>[] = [];
     const sent: SentBatch[] = [];
     for (let h = 0; h < batches.length; h++) {
@@ -87,7 +87,7 @@ export class Dispatcher {
 
   /** See Supervisor.dispatchParts(). */
   dispatchParts(ticks: readonly Tick[], options: DispatchOptions = {}): { parts: Promise<RoundResult>[]; unrouted: number } {
-    const { batches, unrouted } = this.#route(ticks, options.only);
+    const { batches, unrouted } = this.#route(ticks, options.only, options.record !== false);
     const emit = options.emit !== false;
     const parts: Promise<RoundResult>[] = [];
     for (let h = 0; h < batches.length; h++) {
@@ -164,4 +164,6 @@ export class Dispatcher {
 export interface DispatchOptions {
   emit?: boolean;
   only?: StrategyFilter;
+  /** keep the ticks in the re-warm history (default); false for ticks re-read behind the live stream */
+  record?: boolean;
 }

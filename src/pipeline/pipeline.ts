@@ -159,7 +159,7 @@ export class Pipeline {
         if (this.#o.mode === 'streaming') {
           const wait = supervisor.capacity();
           if (wait !== undefined) await wait;
-          this.#dispatchStreaming(ev.ticks, ev.warmup !== true, ev.onDelivered, ev.only);
+          this.#dispatchStreaming(ev.ticks, ev.warmup !== true, ev.onDelivered, ev.only, ev.catchUp !== true);
           await this.#waitFor(() => this.#streaming.length < this.#maxPending);
           if (this.#stopRequested) break;
           continue;
@@ -196,8 +196,8 @@ export class Pipeline {
   #lateWrites = 0;
 
   /** Streaming: each thread's part goes to the sink when ready; the round is delivered when all parts are acknowledged. */
-  #dispatchStreaming(ticks: readonly Tick[], emit: boolean, onDelivered: (() => void) | undefined, only: StrategyFilter | undefined): void {
-    const { parts } = this.#o.supervisor.dispatchParts(ticks, only === undefined ? { emit } : { emit, only });
+  #dispatchStreaming(ticks: readonly Tick[], emit: boolean, onDelivered: (() => void) | undefined, only: StrategyFilter | undefined, record: boolean): void {
+    const { parts } = this.#o.supervisor.dispatchParts(ticks, only === undefined ? { emit, record } : { emit, only, record });
     const round: StreamingRound = { remaining: parts.length, onDelivered };
     this.#streaming.push(round);
     if (parts.length === 0) this.#settleStreaming();

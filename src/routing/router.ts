@@ -43,9 +43,12 @@ export class Router<E extends Routable = Routable> {
   /** instrument → strategies out of the routes while restarting or quarantined; undefined when there are none (the common case) */
   #absent: Map<number, E[]> | undefined;
   readonly #history: TickSink;
+  readonly #recordUnrouted: boolean;
 
-  constructor(history: TickSink) {
+  /** `recordUnrouted`: keep in the history the ticks no strategy wants too (a sharded runner). */
+  constructor(history: TickSink, o: { recordUnrouted?: boolean } = {}) {
     this.#history = history;
+    this.#recordUnrouted = o.recordUnrouted === true;
   }
 
   get table(): RouteTable {
@@ -85,11 +88,14 @@ export class Router<E extends Routable = Routable> {
   /**
    * Hot path: route each tick with one Map lookup into one batch per thread
    * (`threads` long; undefined where no tick goes). Every routed tick, and
-   * every tick an absent strategy wants, is recorded in the history.
+   * every tick an absent strategy wants, is recorded in the history (with
+   * `record: false`, none: ticks re-read behind the live stream, older than
+   * what the history holds).
    */
-  route(ticks: readonly Tick[], threads: number, only?: StrategyFilter): { batches: (HostBatch | undefined)[]; unrouted: number } {
+  route(ticks: readonly Tick[], threads: number, only?: StrategyFilter, record = true): { batches: (HostBatch | undefined)[]; unrouted: number } {
     const table = only === undefined ? this.#table : this.tableFor(only);
     const history = this.#history;
+    const recordUnrouted = record && this.#recordUnrouted;
     const absent = this.#absent;
     const batches: (HostBatch | undefined)[] = new Array(threads);
     let unrouted = 0;
@@ -100,11 +106,13 @@ export class Router<E extends Routable = Routable> {
       const away = absent === undefined ? undefined : absent.get(tick.instrument_token);
       if (away !== undefined) for (let a = 0; a < away.length; a++) away[a]!.missedTicks++;
       if (targets === undefined) {
-        if (away === undefined) unrouted++;
-        else history.record(tick); // its re-warm wants them
+        if (away === undefined) {
+          unrouted++;
+          if (recordUnrouted) history.record(tick);
+        } else if (record) history.record(tick); // its re-warm wants them
         continue;
       }
-      history.record(tick);
+      if (record) history.record(tick);
       for (let t = 0; t < targets.length; t++) {
         const target = targets[t]!;
         let b = batches[target.host];

@@ -84,6 +84,12 @@ export interface SupervisorOptions {
    * the batch size. A thread that dies or hangs is replaced as in live.
    */
   clock?: 'wall' | 'event';
+  /**
+   * Keep every tick of the live stream in the re-warm history, routed or not
+   * (a sharded runner: a strategy added to a shard held here may want an
+   * instrument no strategy here wanted until then).
+   */
+  recordAllTicks?: boolean;
   logLevel: string;
   logger: Logger;
   writeLog: (line: string) => void;

@@ -64,7 +64,7 @@ export class Supervisor {
     const log = options.logger.child({ component: 'supervisor' });
     const history = new TickHistory(sup.rewarmTicks);
     const strategies = new StrategyTable(log);
-    const router = new Router<StrategyEntry>(history);
+    const router = new Router<StrategyEntry>(history, { recordUnrouted: options.recordAllTicks === true });
     const ctx: SupervisorContext = {
       options,
       sup,

@@ -3,10 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { parseStrategyConfigs, type StrategyConfigInput } from '../../../src/config/strategy-config.js';
 import { shardOf } from '../../../src/routing/shard-of.js';
 import { StrategyRegistry } from '../../../src/strategies/registry.js';
-import { kafka, produce } from '../../helpers/infra.js';
+import { createTopics, kafka, produce } from '../../helpers/infra.js';
+import { PrivateBroker, retain } from '../../helpers/private-broker.js';
 import { referenceSignals } from '../../helpers/reference.js';
 import { FIXTURE_MODULES, FIXTURES } from '../../helpers/runtime.js';
-import { eventually, strategyDatabase, testTopics } from '../../helpers/service.js';
+import { eventually, insertStrategy, strategyDatabase, testTopics, type TestTopics } from '../../helpers/service.js';
 import { ownershipEvents, readEmitted, shardsOf, spawnShardedRunner, zombieSignals, type EmittedSignal, type ShardedRunner } from '../../helpers/sharded.js';
 import { compareSignals, describeComparison } from '../../helpers/signal-check.js';
 import { randomWalk } from '../../helpers/ticks.js';
@@ -44,6 +45,18 @@ async function flow(topic: string, ticks: readonly Tick[], chunk: number, pauseM
     await sleep(pauseMs);
   }
 }
+
+/** Produce to a private broker (keyed by instrument), through a fresh producer each time. */
+async function produceTo(broker: PrivateBroker, topic: string, ticks: readonly Tick[]): Promise<void> {
+  const producer = broker.kafka().producer({ kafkaJS: { acks: -1 } });
+  retain(producer);
+  await producer.connect();
+  await producer.send({ topic, messages: ticks.map((x) => ({ key: String(x.instrument_token), value: JSON.stringify(x) })) });
+  await producer.disconnect();
+}
+
+/** Signals as a set of their JSON (for comparing two runs). */
+const asSet = (list: readonly EmittedSignal[]): Set<string> => new Set(list.map((e) => e.raw));
 
 /** Until the runners together hold every shard, each live with no lag. */
 async function allLive(runners: readonly ShardedRunner[], timeoutMs = 90_000): Promise<void> {
@@ -139,5 +152,130 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     expect(events.some((e) => e.runner === 'r2' && e.kind === 'released')).toBe(true);
     for (const r of alive) r.child.kill('SIGTERM');
     for (const r of alive) expect(await r.exited).toBe(0);
+  });
+
+  it('a strategy spanning instruments in different partitions: the same signals with one runner and with three', async () => {
+    const rows = strategyRows(10);
+    const t1 = await testTopics(['paper'], 3);
+    // A second deployment on the same ticks: its own group and signals topic.
+    const t3: TestTopics = { ...t1, groupId: `${t1.groupId}.three`, signals: t1.signals.replace('{broker}', 'three-{broker}'), signalTopic: (b) => t1.signalTopic(`three-${b}`) };
+    await createTopics([t3.signalTopic('paper')], 1);
+    const db = await strategyDatabase(rows);
+    const ticks = randomWalk(TOKENS, 9000, 5);
+    const want = await reference(rows, ticks);
+    const one = await spawnShardedRunner(t1, db.url, 'one', { count: SHARDS });
+    const three: ShardedRunner[] = [];
+    for (const name of ['a', 'b', 'c']) three.push(await spawnShardedRunner(t3, db.url, name, { count: SHARDS }));
+    await eventually('the three share the shards', async () => (await Promise.all(three.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((x, y) => x + y, 0) === SHARDS && n.every((x) => x > 0), 60_000);
+    await allLive([one]);
+    await allLive(three);
+    // Both deployments read the same ticks as they arrive.
+    await flow(t1.ticks, ticks, 500, 20, { sent: 0 });
+    await allLive([one]);
+    await allLive(three);
+    const s1 = await readEmitted(kafka(), t1.signalTopic('paper'), `${t1.groupId}.check`, (got) => got.length >= want.length);
+    const s3 = await readEmitted(kafka(), t3.signalTopic('paper'), `${t3.groupId}.check`, (got) => asSet(got).size >= want.length);
+    checkUnion(s1, want);
+    checkUnion(s3, want);
+    expect(asSet(s3)).toEqual(asSet(s1));
+    // The three shared the work: each emitted signals of its own shards.
+    expect(new Set(s3.map((e) => e.runner))).toEqual(new Set(['a', 'b', 'c']));
+    for (const r of [one, ...three]) r.child.kill('SIGTERM');
+    for (const r of [one, ...three]) expect(await r.exited).toBe(0);
+  });
+
+  it('hot reload across runners: an INSERT, an UPDATE and a DELETE reach the runner holding each strategy, and only it', async () => {
+    const rows = strategyRows(9);
+    const t = await testTopics(['paper'], 3);
+    const db = await strategyDatabase(rows);
+    const ticks = randomWalk(TOKENS, 8000, 9);
+    const [a, b] = [ticks.slice(0, 4000), ticks.slice(4000)];
+    const runners: ShardedRunner[] = [];
+    for (const name of ['h1', 'h2', 'h3']) runners.push(await spawnShardedRunner(t, db.url, name, { count: SHARDS }));
+    await allLive(runners);
+    await produce(t.ticks, a.map((x) => ({ key: String(x.instrument_token), value: x })));
+    await allLive(runners);
+
+    const inserted: StrategyConfigInput = { id: 'new-one', strategy_type: 'SimpleMomentumStrategy', instruments: [TOKENS[0]!, TOKENS[4]!], parameters: { lookback_period: 6, momentum_threshold: 0.001 } };
+    const updated = { ...rows[1]!, parameters: { lookback_period: 12, deviation_threshold: 0.9 } };
+    const deleted = rows[2]!;
+    await insertStrategy(db.sql, inserted);
+    await db.sql`UPDATE strategy_configurations SET parameters = ${db.sql.json(updated.parameters as never)} WHERE id = ${updated.id}`;
+    await db.sql`DELETE FROM strategy_configurations WHERE id = ${deleted.id}`;
+    const after = [...rows.filter((r) => r.id !== deleted.id && r.id !== updated.id), updated, inserted];
+    // Each change lands on the one runner that holds its shard.
+    const holderOf = async (id: string): Promise<string[]> => {
+      const docs = await Promise.all(runners.map(async (r) => ({ r, d: await shardsOf(r) })));
+      return docs.filter(({ d }) => d?.shards.some((s) => s.strategies.includes(id))).map(({ r }) => r.name);
+    };
+    await eventually('the inserted strategy runs on exactly one runner', () => holderOf('new-one'), (h) => h.length === 1, 30_000);
+    await eventually('the deleted strategy runs nowhere', () => holderOf(deleted.id), (h) => h.length === 0, 30_000);
+    // The update restarted it on its holder, with the configuration change as the reason.
+    const [holderName] = await eventually('the updated strategy runs on one runner', () => holderOf(updated.id), (h) => h.length === 1, 30_000);
+    const holder = runners.find((r) => r.name === holderName)!;
+    await eventually(
+      'the update applied on its holder',
+      async () => {
+        const st = (await (await fetch(`http://127.0.0.1:${holder.port}/status`)).json()) as { threads: { strategies: { id: string; state: string; last_restart_reason: string | null }[] }[] };
+        return st.threads.flatMap((x) => x.strategies).find((x) => x.id === updated.id);
+      },
+      (x) => x?.state === 'running' && (x.last_restart_reason ?? '').includes('configuration changed'),
+      30_000,
+    );
+    // Let the reloads settle on every runner (each reads the table), then the second half of the ticks.
+    await sleep(3000);
+    await produce(t.ticks, b.map((x) => ({ key: String(x.instrument_token), value: x })));
+    await allLive(runners);
+
+    const inB = new Set(b.map((x) => `${x.instrument_token}@${x.timestamp}`));
+    const before = (await reference(rows, a)).filter((s) => !inB.has(`${s.instrument_token}@${s.tick_timestamp}`));
+    const later = (await reference(after, ticks)).filter((s) => inB.has(`${s.instrument_token}@${s.tick_timestamp}`));
+    const want = [...before, ...later];
+    const emitted = await readEmitted(kafka(), t.signalTopic('paper'), `${t.groupId}.check`, (got) => asSet(got).size >= want.length);
+    checkUnion(emitted, want);
+    expect(emitted.some((e) => e.signal.strategy_id === 'new-one')).toBe(true);
+    for (const r of runners) r.child.kill('SIGTERM');
+    for (const r of runners) expect(await r.exited).toBe(0);
+  });
+
+  it('the broker frozen past the session timeout: shards are lost and taken again, nothing lost, duplicates identical; signals of shards a runner no longer held are counted', async () => {
+    const broker = await PrivateBroker.start();
+    const prefix = `shfrz-${Date.now()}`;
+    const t: TestTopics = {
+      ticks: `${prefix}.ticks`,
+      fills: `${prefix}.fills`,
+      deadLetter: `${prefix}.dlq`,
+      signals: `${prefix}.{broker}.signals`,
+      signalTopic: (b) => `${prefix}.${b}.signals`,
+      groupId: `${prefix}.g`,
+    };
+    await broker.createTopics([
+      { topic: t.ticks, partitions: 3 },
+      ...[t.fills, t.deadLetter, t.signalTopic('paper')].map((topic) => ({ topic, partitions: 1 })),
+    ]);
+    const rows = strategyRows(12);
+    const db = await strategyDatabase(rows);
+    const ticks = randomWalk(TOKENS, 12_000, 13);
+    const want = await reference(rows, ticks);
+    const runners: ShardedRunner[] = [];
+    for (const name of ['f1', 'f2', 'f3']) runners.push(await spawnShardedRunner(t, db.url, name, { count: SHARDS, brokers: broker.brokers, sessionTimeoutMs: 6000 }));
+    await allLive(runners);
+    const half = ticks.length / 2;
+    for (let i = 0; i < half; i += 500) await produceTo(broker, t.ticks, ticks.slice(i, i + 500));
+    // Frozen (SIGSTOP) past the session timeout while the runners still work on those ticks: every runner's session expires.
+    broker.freeze();
+    await sleep(10_000);
+    broker.thaw();
+    for (let i = half; i < ticks.length; i += 500) await produceTo(broker, t.ticks, ticks.slice(i, i + 500));
+    await allLive(runners, 120_000);
+    const emitted = await readEmitted(broker.kafka(), t.signalTopic('paper'), `${t.groupId}.check`, (got) => asSet(got).size >= want.length, 90_000);
+    const { duplicates } = checkUnion(emitted, want);
+    const events = ownershipEvents(runners);
+    const zombies = zombieSignals(emitted, events, (id) => shardOf(id, SHARDS));
+    console.log(`[sharding] frozen broker: signals ${want.length}, duplicates ${duplicates}, shards lost ${events.filter((e) => e.kind === 'lost').length}, zombie signals ${zombies.length}`);
+    expect(events.filter((e) => e.kind === 'lost').length).toBeGreaterThan(0);
+    for (const r of runners) expect(r.child.exitCode).toBe(null);
+    for (const r of runners) r.child.kill('SIGTERM');
+    for (const r of runners) expect(await r.exited).toBe(0);
   });
 });

@@ -67,16 +67,6 @@ export class AssignedReader {
     this.#loop.start();
   }
 
-  /** The next offset the client will hand over in the partition (undefined before the first message or when unknown). */
-  position(topic: string, partition: number): number | undefined {
-    try {
-      const p = this.#consumer?.position([{ topic, partition }])[0];
-      return p !== undefined && typeof p.offset === 'number' && p.offset >= 0 ? p.offset : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
   stop(): Promise<void> {
     return this.#loop.stop();
   }

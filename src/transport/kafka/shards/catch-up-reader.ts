@@ -5,9 +5,6 @@ import { AssignedReader } from './assigned-reader.js';
 import type { ShardBook } from './shard-book.js';
 import { ShardTickHandler } from './shard-tick-handler.js';
 
-/** How often a catch-up reader looks for partitions it has read up to the main reader without a message to show it. */
-const IDLE_CHECK_MS = 250;
-
 /**
  * The catch-up of the shards acquired together: a reader of its own that
  * reads, from the lowest position among them in each partition, what they
@@ -16,6 +13,14 @@ const IDLE_CHECK_MS = 250;
  * live are not held back: they keep getting the main reader's ticks.
  * Its shards are fixed when it is made (their partitions name it as their
  * feed); it ends when none is left (handed over, released or dropped).
+ *
+ * A hand-over happens only on what the handler has seen: a message at or
+ * past the main reader's position, or a run that ends there. Never on the
+ * client's position(), which moves when the client takes messages off its
+ * queue, before the handler has given them to the shards (handing over on
+ * it skipped the messages in between: a gap in the shard's ticks). A
+ * partition with nothing left to read below the main reader (its older
+ * ticks deleted by retention) hands over at its next message.
  */
 export class CatchUpReader {
   readonly #ctx: InputContext;
@@ -64,14 +69,9 @@ export class CatchUpReader {
 
   async start(): Promise<void> {
     const topic = this.#ctx.config.topics.ticks;
-    this.#timer = setInterval(() => this.#idleCheck(), IDLE_CHECK_MS);
+    // A shard that was released or dropped before any message came leaves it with nothing to do.
+    this.#timer = setInterval(() => this.#check(), 1000);
     await this.#reader.start([...this.#starts].map(([partition, offset]) => ({ topic, partition, offset })));
-    this.#check();
-  }
-
-  #idleCheck(): void {
-    const topic = this.#ctx.config.topics.ticks;
-    for (const p of this.#starts.keys()) this.#handler.handOverIdle(p, this.#reader.position(topic, p));
     this.#check();
   }
 

@@ -186,6 +186,8 @@ export class ShardTickHandler {
     counters.warmupTicks += warmCount;
     counters.ticks += liveCount;
     const queue = this.#ctx.queue;
+    // A catch-up reader's ticks are older than the live stream: kept out of the re-warm history.
+    const catchUp = !main;
     const shards = [...marks.keys()];
     for (const s of shards) s.sent();
     let lastLive = -1;
@@ -193,7 +195,7 @@ export class ShardTickHandler {
     for (let k = 0; k < segments.length; k++) {
       const s = segments[k]!;
       if (k === lastLive) break;
-      const ev: TickBatch = s.warm ? { kind: 'ticks', ticks: s.ticks, warmup: true, only: book.filterOf(s.ids) } : { kind: 'ticks', ticks: s.ticks, only: book.filterOf(s.ids) };
+      const ev: TickBatch = s.warm ? { kind: 'ticks', ticks: s.ticks, warmup: true, only: book.filterOf(s.ids), catchUp } : { kind: 'ticks', ticks: s.ticks, only: book.filterOf(s.ids), catchUp };
       await queue.push(ev);
     }
     if (shards.length === 0 && lastLive < 0) return;
@@ -206,24 +208,11 @@ export class ShardTickHandler {
         shard.settled();
       }
     };
-    await queue.push({ kind: 'ticks', ticks: finalSeg?.ticks ?? [], only: book.filterOf(finalSeg?.ids ?? []), onDelivered });
+    await queue.push({ kind: 'ticks', ticks: finalSeg?.ticks ?? [], only: book.filterOf(finalSeg?.ids ?? []), catchUp, onDelivered });
     // Warm-up after the last live event (a shard still warming in a partition read after the live ones).
     for (let k = lastLive + 1; k < segments.length; k++) {
       const s = segments[k]!;
-      await queue.push({ kind: 'ticks', ticks: s.ticks, warmup: true, only: book.filterOf(s.ids) });
-    }
-  }
-
-  /**
-   * A catch-up reader whose client has handed over everything below the
-   * main reader's position in a partition (`position`: its next offset) hands
-   * its shards there over, even when no message arrives (an idle partition).
-   */
-  handOverIdle(partition: number, position: number | undefined): void {
-    const mainNext = this.#book.mainNext.get(partition);
-    if (this.#feed === 'main' || mainNext === undefined) return;
-    for (const f of this.#book.fed(this.#feed, partition)) {
-      if (f.part.next >= mainNext || (position !== undefined && position >= mainNext)) this.#handover(f, mainNext);
+      await queue.push({ kind: 'ticks', ticks: s.ticks, warmup: true, only: book.filterOf(s.ids), catchUp });
     }
   }
 

@@ -281,7 +281,9 @@ export class ShardedInput {
           shard.addPartition(p, at, warmStart, feedOf());
           starts.set(p, Math.min(starts.get(p) ?? warmStart, warmStart));
         } else {
-          shard.addPartition(p, at, warmStart, 'main');
+          const part = shard.addPartition(p, at, warmStart, 'main');
+          // Exactly at the main reader: it gets every tick from here (an idle partition would never show it a message).
+          if (at === mainNext) part.joined = true;
         }
       }
       shard.life.to('active');
