@@ -88,7 +88,7 @@ export class LiveAssembly {
       const sharded = new ShardedInput({ config: k, logger: o.logger, deadLetter: (d) => sink.deadLetter(d), onShards: () => this.#applyHeld() });
       this.sharded = sharded;
       this.input = sharded;
-      this.#gate = new ShardSignalGate(sink, sharded.book);
+      this.#gate = new ShardSignalGate(sink, sharded.book, sharded.shardCounters);
     } else {
       this.sharded = undefined;
       this.#gate = undefined;

@@ -145,8 +145,9 @@ export function createMetrics(src: MetricSources): Registry {
     counter('shard_events_total', 'Shard ownership changes on this runner', ['event'], (c) => {
       const k = shards()?.counters;
       if (k === undefined) return;
-      for (const event of ['acquired', 'released', 'lost', 'rebalances', 'releaseTimeouts', 'positionsUnreadable', 'droppedSignals'] as const) c.inc({ event: snakeCase(event) }, k[event] ?? 0);
+      for (const event of ['acquired', 'released', 'lost', 'rebalances', 'releaseTimeouts', 'positionsUnreadable'] as const) c.inc({ event: snakeCase(event) }, k[event] ?? 0);
     });
+    counter('shard_dropped_signals_total', 'Signals of shards released or lost here, produced afterwards and never published (their next owner emits them)', [], (c) => c.inc(shards()?.counters['droppedSignals'] ?? 0));
   }
 
   // What is running: one series, value 1, the facts as labels (join on it in queries).

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseStrategyConfigs, type StrategyConfigInput } from '../../../src/config/strategy-config.js';
@@ -110,6 +111,13 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     const { duplicates } = checkUnion(emitted, want);
     expect(duplicates).toBe(0);
     expect(emitted.every((e) => e.runner === 'solo')).toBe(true);
+    // Per-shard metrics, within Prometheus' naming rules.
+    const text = await (await fetch(`http://127.0.0.1:${a.port}/metrics`)).text();
+    expect(text).toContain('strategy_runner_shards_held 8');
+    expect(text).toMatch(/strategy_runner_shard_state\{shard="0",state="live"\} 1/);
+    expect(text).toMatch(/strategy_runner_shard_signals_total\{shard="\d+"\} [1-9]/);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toBe('');
     a.child.kill('SIGTERM');
     expect(await a.exited).toBe(0);
   });

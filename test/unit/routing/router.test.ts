@@ -62,4 +62,30 @@ describe('Router', () => {
     expect(router.table).not.toBe(before);
     expect(router.table.strategiesFor(2)).toEqual(['b']);
   });
+
+  it('a strategy filter routes only the strategies it accepts, with one table per filter key, rebuilt after each change', () => {
+    const { router } = newRouter();
+    router.rebuild([entry('a', [1], 0, 0), entry('b', [1], 1, 0)]);
+    let asked = 0;
+    const onlyB = { key: 'b', accepts: (id: string) => (asked++, id === 'b') };
+    const r1 = router.route([tick(1)], 2, onlyB);
+    expect(r1.batches[0]).toBeUndefined();
+    expect(r1.batches[1]?.ticks).toHaveLength(1);
+    router.route([tick(1)], 2, onlyB);
+    expect(asked).toBe(2); // built once for the key: one question per placement
+    router.rebuild([entry('a', [1], 0, 0), entry('b', [1], 1, 0), entry('b2', [1], 1, 1)]);
+    expect(router.route([tick(1)], 2, onlyB).batches[1]?.routes).toEqual([1, 0]);
+    expect(asked).toBe(5);
+  });
+
+  it('records unrouted ticks in the history when asked (a sharded runner), and nothing for ticks re-read behind the live stream', () => {
+    const recorded: Tick[] = [];
+    const router = new Router({ record: (t) => recorded.push(t) }, { recordUnrouted: true });
+    router.rebuild([entry('a', [1], 0, 0)]);
+    const live = [tick(1), tick(2)];
+    router.route(live, 1);
+    expect(recorded).toEqual(live);
+    router.route([tick(1, 5), tick(2, 5)], 1, undefined, false);
+    expect(recorded).toEqual(live);
+  });
 });

@@ -13,12 +13,13 @@ export class ShardSignalGate implements SignalSink {
   readonly name: string;
   readonly #inner: SignalSink;
   readonly #book: ShardBook;
-  /** signals of shards not held (or no longer emitting) here, never published */
-  dropped = 0;
+  /** counts the signals of shards not held (or no longer emitting) here, never published */
+  readonly #counters: { droppedSignals: number };
 
-  constructor(inner: SignalSink, book: ShardBook) {
+  constructor(inner: SignalSink, book: ShardBook, counters: { droppedSignals: number }) {
     this.#inner = inner;
     this.#book = book;
+    this.#counters = counters;
     this.name = inner.name;
   }
 
@@ -35,7 +36,7 @@ export class ShardSignalGate implements SignalSink {
       }
       // The first dropped signal: copy what went before it, then keep the rest selectively.
       out ??= signals.slice(0, i);
-      this.dropped++;
+      this.#counters.droppedSignals++;
       if (shard !== undefined) shard.droppedSignals++;
     }
     return this.#inner.write(out ?? signals);

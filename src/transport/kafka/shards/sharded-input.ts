@@ -96,7 +96,7 @@ export class ShardedInput {
   readonly #topic: string;
   readonly instance: string;
   readonly counters: InputCounters = inputCounters();
-  readonly shardCounters = { acquired: 0, released: 0, lost: 0, rebalances: 0, positionsUnreadable: 0, releaseTimeouts: 0 };
+  readonly shardCounters = { acquired: 0, released: 0, lost: 0, rebalances: 0, positionsUnreadable: 0, releaseTimeouts: 0, droppedSignals: 0 };
   /** per coordination partition: commits handed over and answered (a release waits for its own) */
   readonly #commitsIssued = new Map<number, number>();
   readonly #commitsAnswered = new Map<number, number>();
