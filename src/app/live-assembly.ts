@@ -252,9 +252,14 @@ export class LiveAssembly {
     const supervisor = this.#runtime?.supervisor;
     if (supervisor === undefined || supervisor.state !== 'running') return;
     const part = this.#heldPart(this.#latest);
-    const report = await supervisor.applyConfigs(part.configs, part.errors, { rewarm: false });
-    if (report.added.length + report.removed.length + report.changed.length + report.rejected.length > 0) {
-      this.#log.info({ held: [...this.sharded!.held()].sort((a, b) => a - b), ...report }, 'strategies of the shards held here applied');
+    try {
+      const report = await supervisor.applyConfigs(part.configs, part.errors, { rewarm: false });
+      if (report.added.length + report.removed.length + report.changed.length + report.rejected.length > 0) {
+        this.#log.info({ held: [...this.sharded!.held()].sort((a, b) => a - b), ...report }, 'strategies of the shards held here applied');
+      }
+    } catch (err) {
+      // The shards stay held (their ticks flow to whichever of their strategies run); a strategy that did not start is reported as rejected.
+      this.#log.error({ err, held: [...this.sharded!.held()] }, 'applying the strategies of the shards held here failed');
     }
   }
 

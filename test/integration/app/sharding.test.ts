@@ -61,13 +61,17 @@ const asSet = (list: readonly EmittedSignal[]): Set<string> => new Set(list.map(
 
 /** Until the runners together hold every shard, each live with no lag. */
 async function allLive(runners: readonly ShardedRunner[], timeoutMs = 90_000): Promise<void> {
+  await allLiveOf(runners, SHARDS, timeoutMs);
+}
+
+async function allLiveOf(runners: readonly ShardedRunner[], shards: number, timeoutMs = 90_000): Promise<void> {
   await eventually(
     'every shard held once and live, with no lag',
     async () => {
       const docs = await Promise.all(runners.map((r) => shardsOf(r)));
       return docs.flatMap((d) => d?.shards ?? []).map((s) => `${s.shard}:${s.state}:${s.lag}`);
     },
-    (list) => list.length === SHARDS && new Set(list.map((x) => x.split(':')[0])).size === SHARDS && list.every((x) => x.endsWith(':live:0')),
+    (list) => list.length === shards && new Set(list.map((x) => x.split(':')[0])).size === shards && list.every((x) => x.endsWith(':live:0')),
     timeoutMs,
   );
 }
@@ -285,5 +289,33 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     for (const r of runners) expect(r.child.exitCode).toBe(null);
     for (const r of runners) r.child.kill('SIGTERM');
     for (const r of runners) expect(await r.exited).toBe(0);
+  });
+
+  it('a runner beyond the shard count is a ready standby that reads the stream, and takes the shards over when their holder stops', async () => {
+    const rows = strategyRows(4);
+    const t = await testTopics(['paper'], 2);
+    const db = await strategyDatabase(rows);
+    const ticks = randomWalk(TOKENS, 4000, 17);
+    const want = await reference(rows, ticks);
+    const holder = await spawnShardedRunner(t, db.url, 'holder', { count: 1 });
+    const standby = await spawnShardedRunner(t, db.url, 'standby', { count: 1 });
+    // spawnShardedRunner waited for /readyz: the standby is ready while it holds nothing.
+    expect((await shardsOf(standby))!.held).toEqual([]);
+    expect((await shardsOf(holder))!.held).toEqual([0]);
+    await flow(t.ticks, ticks.slice(0, 2000), 500, 20, { sent: 0 });
+    await eventually('the standby has read the stream too', async () => (await (await fetch(`http://127.0.0.1:${standby.port}/status`)).json()) as { consumer: { counters: { unownedTicks: number } } }, (s) => s.consumer.counters.unownedTicks === 2000, 30_000);
+    await allLiveOf([holder], 1);
+    holder.child.kill('SIGTERM');
+    expect(await holder.exited).toBe(0);
+    await eventually('the standby holds the shard', async () => (await shardsOf(standby))?.held, (h) => h?.length === 1, 30_000);
+    await flow(t.ticks, ticks.slice(2000), 500, 20, { sent: 0 });
+    await allLiveOf([standby], 1);
+    const emitted = await readEmitted(kafka(), t.signalTopic('paper'), `${t.groupId}.check`, (got) => asSet(got).size >= want.length);
+    const { duplicates } = checkUnion(emitted, want);
+    // A release commits after every signal is acknowledged: the standby re-emits nothing.
+    expect(duplicates).toBe(0);
+    expect(emitted.some((e) => e.runner === 'standby')).toBe(true);
+    standby.child.kill('SIGTERM');
+    expect(await standby.exited).toBe(0);
   });
 });
