@@ -19,7 +19,8 @@ Runs trading strategies, one worker thread per strategy: ticks in, signals out.
 Commands:
   run          the service: Kafka ticks and fills in, signals out, configurations from PostgreSQL
   migrate      apply the database migrations (idempotent)
-  status       show a running service's status endpoint as tables
+  status       show a running service's status endpoint as tables (--group: a sharded
+               deployment's runners, shards and positions, from Kafka)
   simulate     produce a synthetic random-walk tick stream to market.ticks
   replay       run a ticks file through the strategies and write the signals
   strategies   list the registered strategy types and their parameters

@@ -136,6 +136,17 @@ export class InputConsumer {
     return left;
   }
 
+  /**
+   * Hand offsets to the client's async commit whatever the assignment says:
+   * a shard's release commits its position inside the revocation, after the
+   * sequencer has already taken the partition off its owned set (the client
+   * still has it assigned until the revocation's unassign, and the broker
+   * takes the commit from the member of the current generation).
+   */
+  commitDuringRevocation<T extends TopicPartitionOffset>(list: T[]): void {
+    if (list.length > 0) this.#consumer!.commit(list);
+  }
+
   /** Stop fetching: ends the consume loop after the consume() in flight. */
   stop(): Promise<void> {
     return this.#loop.stop();

@@ -408,9 +408,11 @@ export class ShardedInput {
       const position = s.position();
       return { shard: s, position, tp: { topic: this.#topic, partition: s.id, offset: positionOffset(position), metadata: encodeShardPosition(position) } };
     });
-    let left: { topic: string; partition: number }[];
+    let left: { topic: string; partition: number }[] = [];
     try {
-      left = this.#coordinator.commit(list.map((x) => x.tp));
+      // A release commits inside its revocation: the partition is no longer in the sequencer's owned set, still assigned in the client.
+      if (wait) this.#coordinator.commitDuringRevocation(list.map((x) => x.tp));
+      else left = this.#coordinator.commit(list.map((x) => x.tp));
     } catch (err) {
       this.counters.commitErrors++;
       this.#log.warn({ err: (err as Error).message, shards: shards.map((s) => s.id) }, 'shard position commit failed; will retry');
