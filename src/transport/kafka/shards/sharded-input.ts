@@ -52,6 +52,9 @@ export interface ShardedInputOptions {
   onShards: (held: ReadonlySet<number>) => Promise<void>;
 }
 
+/** How long start() waits for the group's first assignment before it returns anyway. */
+const FIRST_ASSIGNMENT_WAIT_MS = 30_000;
+
 /** How long a release waits for the broker's answer to its position's commit. */
 const RELEASE_COMMIT_WAIT_MS = 5000;
 
@@ -105,6 +108,9 @@ export class ShardedInput {
   #lagTimer: NodeJS.Timeout | undefined;
   #stopping: Promise<void> | undefined;
   #joined = false;
+  /** resolves when the first assignment (possibly of no shard) has been acquired */
+  readonly #firstAssignment: Promise<void>;
+  #firstAssigned!: () => void;
   /** this runner's member id in the group and the group's state, from DescribeGroups after each rebalance */
   #membership: { memberId: string | null; groupState: string; at: number } | undefined;
   #membershipTimer: NodeJS.Timeout | undefined;
@@ -115,6 +121,7 @@ export class ShardedInput {
     this.#o = o;
     this.#log = o.logger.child({ component: 'kafka-input' });
     this.#queue = new EventQueue(o.config.consumer.queueBatches);
+    this.#firstAssignment = new Promise((resolve) => (this.#firstAssigned = resolve));
     this.#topic = shardsTopic(o.config);
     this.instance = shardInstance(o.config);
     const kafka: KafkaJS.Kafka = createKafka(o.config, o.logger);
@@ -241,6 +248,12 @@ export class ShardedInput {
       throw kafkaError(err, 'connect the sharded ticks reader and the shards coordinator');
     }
     if (!this.#life.is('catching-up')) return;
+    // Started means the group has given this runner its shards (none, for a standby) and their strategies run,
+    // as they do when a runner without shards starts; bounded, since the group could take long to answer.
+    if ((await within(this.#firstAssignment, FIRST_ASSIGNMENT_WAIT_MS, this.#stop.signal)) === TIMED_OUT && !this.#stop.signal.aborted) {
+      this.#log.warn({ waited_ms: FIRST_ASSIGNMENT_WAIT_MS, group: this.#c.groupId }, 'no shard assignment from the group yet; running, and taking shards when it comes');
+    }
+    if (!this.#life.is('catching-up')) return;
     this.#commitTimer = setInterval(() => this.commit(), this.#c.consumer.commitIntervalMs);
     let n = 0;
     this.#lagTimer = setInterval(() => {
@@ -273,6 +286,14 @@ export class ShardedInput {
   }
 
   async #acquire(parts: PartitionId[]): Promise<AssignedPartition[]> {
+    try {
+      return await this.#acquireShards(parts);
+    } finally {
+      this.#firstAssigned();
+    }
+  }
+
+  async #acquireShards(parts: PartitionId[]): Promise<AssignedPartition[]> {
     this.shardCounters.rebalances++;
     this.#refreshMembership();
     this.#joined = true;
