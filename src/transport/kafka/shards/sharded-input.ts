@@ -405,11 +405,16 @@ export class ShardedInput {
     this.#refreshMembership();
     const shards = parts.filter((p) => p.topic === this.#topic).map((p) => this.book.get(p.partition)).filter((s): s is Shard => s !== undefined);
     if (shards.length === 0) return;
-    if (lost || this.#stop.signal.aborted) {
-      // Lost: another runner may hold them already. Stopping: their positions were committed by close().
-      for (const s of shards) this.#drop(s, lost ? 'dropped' : 'released');
-      if (lost) this.#log.warn({ shards: shards.map((s) => s.id) }, 'shards lost (the group session expired): dropped, nothing more is emitted for them');
-      await this.#o.onShards(this.held());
+    if (this.#stop.signal.aborted) {
+      // Stopping: their positions were committed by close(); the runtime stops every strategy after the clients close.
+      for (const s of shards) this.#drop(s, 'released');
+      return;
+    }
+    if (lost) {
+      // Another runner may hold them already: nothing more is emitted for them from here (the gate), at once.
+      for (const s of shards) this.#drop(s, 'dropped');
+      this.#log.warn({ shards: shards.map((s) => s.id) }, 'shards lost (the group session expired): dropped, nothing more is emitted for them');
+      this.#stopStrategies();
       return;
     }
     const t0 = Date.now();
@@ -423,7 +428,18 @@ export class ShardedInput {
     await this.#commitShards(releasing, true);
     for (const s of releasing) this.#drop(s, 'released');
     this.#log.info({ shards: shards.map((s) => s.id), positions: Object.fromEntries(releasing.map((s) => [s.id, Object.fromEntries(s.position())])), ms: Date.now() - t0 }, 'shards released');
-    await this.#o.onShards(this.held());
+    this.#stopStrategies();
+  }
+
+  /**
+   * Stop the strategies of shards no longer held, without holding the
+   * rebalance up (a strategy's onStop may take its time): they get no ticks
+   * and nothing they emit is published any more. The supervisor applies
+   * configuration changes one after the other, so an acquisition that
+   * follows starts its strategies after these stopped.
+   */
+  #stopStrategies(): void {
+    this.#o.onShards(this.held()).catch((err: unknown) => this.#log.error({ err }, 'stopping the strategies of released shards failed'));
   }
 
   #drop(s: Shard, to: 'released' | 'dropped'): void {
