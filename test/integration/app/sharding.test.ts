@@ -322,4 +322,36 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     standby.child.kill('SIGTERM');
     expect(await standby.exited).toBe(0);
   });
+
+  it('a runner paused (SIGSTOP) past the session timeout: its shards move, and on SIGCONT it drops them; the zombie signals it emits meanwhile are counted and identical', async () => {
+    const rows = strategyRows(12);
+    const t = await testTopics(['paper'], 3);
+    const db = await strategyDatabase(rows);
+    const ticks = randomWalk(TOKENS, 16_000, 19);
+    const want = await reference(rows, ticks);
+    const runners: ShardedRunner[] = [];
+    for (const name of ['p1', 'p2', 'p3']) runners.push(await spawnShardedRunner(t, db.url, name, { count: SHARDS, sessionTimeoutMs: 6000 }));
+    await eventually('the three share the shards', async () => (await Promise.all(runners.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((a, b) => a + b, 0) === SHARDS && n.every((x) => x > 0), 60_000);
+    const progress = { sent: 0 };
+    const producing = flow(t.ticks, ticks, 200, 40, progress);
+    await eventually('a third of the ticks sent', () => progress.sent, (n) => n >= ticks.length / 3, 120_000);
+    const paused = runners[1]!;
+    paused.child.kill('SIGSTOP');
+    await eventually('its shards taken by the others', async () => (await Promise.all([runners[0]!, runners[2]!].map((r) => shardsOf(r)))).reduce((a, d) => a + (d?.held.length ?? 0), 0), (n) => n === SHARDS, 60_000);
+    paused.child.kill('SIGCONT');
+    await producing;
+    await allLive(runners, 120_000);
+    const emitted = await readEmitted(kafka(), t.signalTopic('paper'), `${t.groupId}.check`, (got) => asSet(got).size >= want.length, 90_000);
+    const { duplicates } = checkUnion(emitted, want);
+    const events = ownershipEvents(runners);
+    const zombies = zombieSignals(emitted, events, (id) => shardOf(id, SHARDS));
+    console.log(`[sharding] paused runner: signals ${want.length}, duplicates ${duplicates}, shards lost by p2 ${events.filter((e) => e.runner === 'p2' && e.kind === 'lost').length}, zombie signals ${zombies.length}`);
+    // It heard of the loss when it woke up.
+    expect(events.some((e) => e.runner === 'p2' && e.kind === 'lost')).toBe(true);
+    // Zombies are duplicates of what the new owner emitted: never a signal of their own.
+    const ids = new Set(emitted.filter((e) => !zombies.includes(e)).map((e) => e.signal.signal_id));
+    for (const z of zombies) expect(ids.has(z.signal.signal_id)).toBe(true);
+    for (const r of runners) r.child.kill('SIGTERM');
+    for (const r of runners) expect(await r.exited).toBe(0);
+  });
 });
