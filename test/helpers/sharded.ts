@@ -9,8 +9,6 @@ export type ShardedRunner = Awaited<ReturnType<typeof spawnRunner>> & { name: st
 /** What a sharded runner's /status says about its shards. */
 export interface ShardsDoc {
   instance: string;
-  member_id: string | null;
-  group_state: string | null;
   held: number[];
   shards: { shard: number; state: string; lag: number; strategies: string[]; signals: number }[];
   counters: Record<string, number>;

@@ -14,22 +14,13 @@ export interface PartitionWatermarks extends PartitionId {
   high: number;
 }
 
-/** A consumer group as DescribeGroups answers it. */
-export interface GroupDescription {
-  state: string;
-  members: { memberId: string; clientId: string; clientHost: string }[];
-}
-
-/** DescribeGroups' group states (librdkafka's rd_kafka_consumer_group_state_t), by Kafka's own names. */
-const GROUP_STATES = ['Unknown', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead', 'Empty'] as const;
-
 /**
  * Topic existence, creation and watermarks through one admin client,
  * connected at the first call and shared by the input's start-up checks, its
  * catch-up and its lag refresh (and usable by `simulate`).
  *
  * Only calls checked safe are here (docs/kafka.md, "Admin calls"): Metadata,
- * CreateTopics, ListOffsets, DescribeGroups. Never `fetchOffsets` (OffsetFetch from an admin
+ * CreateTopics, ListOffsets. Never `fetchOffsets` (OffsetFetch from an admin
  * handle can crash the process); a group's committed offsets are read through
  * a consumer's `committed()`. Errors come out as the client raised them: the
  * caller says what failed (`kafkaError(err, what)`).
@@ -92,22 +83,6 @@ export class TopicAdmin {
     const admin = await this.#client();
     const list = await admin.fetchTopicOffsets(topic, { timeout: timeoutMs } as never);
     return list.map((e) => ({ topic, partition: e.partition, low: Number(e.low), high: Number(e.high) }));
-  }
-
-  /**
-   * A consumer group's state and members (DescribeGroups: an admin request
-   * that never reaches a consumer-group object, unlike OffsetFetch; checked
-   * in librdkafka's rdkafka_admin.c and by starts against fresh brokers).
-   * Undefined when the broker does not know the group.
-   */
-  async describeGroup(groupId: string, timeoutMs = 5000): Promise<GroupDescription | undefined> {
-    const admin = await this.#client();
-    const d = (await admin.describeGroups([groupId], { timeout: timeoutMs } as never)).groups.find((g) => g.groupId === groupId);
-    if (d === undefined || (d.error !== undefined && d.error !== null)) return undefined;
-    return {
-      state: GROUP_STATES[d.state as number] ?? `state ${String(d.state)}`,
-      members: (d.members ?? []).map((m) => ({ memberId: m.memberId, clientId: m.clientId, clientHost: m.clientHost })),
-    };
   }
 
   /** Disconnect the admin client if one was connected. */

@@ -111,9 +111,6 @@ export class ShardedInput {
   /** resolves when the first assignment (possibly of no shard) has been acquired */
   readonly #firstAssignment: Promise<void>;
   #firstAssigned!: () => void;
-  /** this runner's member id in the group and the group's state, from DescribeGroups after each rebalance */
-  #membership: { memberId: string | null; groupState: string; at: number } | undefined;
-  #membershipTimer: NodeJS.Timeout | undefined;
   #ticksPartitions: number[] = [];
 
   constructor(o: ShardedInputOptions) {
@@ -255,35 +252,12 @@ export class ShardedInput {
     }
     if (!this.#life.is('catching-up')) return;
     this.#commitTimer = setInterval(() => this.commit(), this.#c.consumer.commitIntervalMs);
-    let n = 0;
-    this.#lagTimer = setInterval(() => {
-      void this.#refreshHighWatermarks();
-      // Who this runner is in the group, every 30 s besides after each rebalance (the group's state moves on its own).
-      if (++n % 6 === 0) this.#refreshMembership(0);
-    }, 5000);
+    this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), 5000);
     this.#life.to('consuming');
     this.#log.info({ instance: this.instance, group: this.#c.groupId, topic: this.#topic, shards: this.book.count, ticks_partitions: this.#ticksPartitions.length }, 'joined the deployment; waiting for shards');
   }
 
   // ---- acquisition ----
-
-  /** Ask the broker who this runner is in the group, a moment after a rebalance (for /status; never on the hot path). */
-  #refreshMembership(delayMs = 1000): void {
-    clearTimeout(this.#membershipTimer);
-    if (this.#stop.signal.aborted) return;
-    this.#membershipTimer = setTimeout(() => {
-      void (async () => {
-        try {
-          const d = await this.#admin.describeGroup(this.#c.groupId);
-          const clientId = `${this.#c.clientId}/${this.instance}`;
-          this.#membership = { memberId: d?.members.find((m) => m.clientId === clientId)?.memberId ?? null, groupState: d?.state ?? 'Unknown', at: Date.now() };
-        } catch (err) {
-          this.#log.debug({ err: (err as Error).message }, 'describing the group failed (status only)');
-        }
-      })();
-    }, delayMs);
-    this.#membershipTimer.unref();
-  }
 
   async #acquire(parts: PartitionId[]): Promise<AssignedPartition[]> {
     try {
@@ -295,7 +269,6 @@ export class ShardedInput {
 
   async #acquireShards(parts: PartitionId[]): Promise<AssignedPartition[]> {
     this.shardCounters.rebalances++;
-    this.#refreshMembership();
     this.#joined = true;
     const ids = parts.filter((p) => p.topic === this.#topic).map((p) => p.partition);
     const out = parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: -1 })); // OFFSET_END: nothing is read there
@@ -402,7 +375,6 @@ export class ShardedInput {
 
   async #revoked(parts: PartitionId[], lost: boolean): Promise<void> {
     this.shardCounters.rebalances++;
-    this.#refreshMembership();
     const shards = parts.filter((p) => p.topic === this.#topic).map((p) => this.book.get(p.partition)).filter((s): s is Shard => s !== undefined);
     if (shards.length === 0) return;
     if (this.#stop.signal.aborted) {
@@ -601,7 +573,6 @@ export class ShardedInput {
   shardsStatus(strategiesOf: (shard: number) => string[]): ShardsStatus {
     return shardsStatus({
       strategiesOf,
-      membership: this.#membership,
       instance: this.instance,
       group: this.#c.groupId,
       topic: this.#topic,
@@ -630,7 +601,6 @@ export class ShardedInput {
       this.#stop.abort();
       clearInterval(this.#commitTimer);
       clearInterval(this.#lagTimer);
-      clearTimeout(this.#membershipTimer);
       this.#queue.close();
       await Promise.allSettled([this.#main.stop(), this.#fills.stop(), ...[...this.#catchUps].map((c) => c.close())]);
     })();

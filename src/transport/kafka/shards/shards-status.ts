@@ -20,10 +20,6 @@ export interface ShardStatus {
 /** `shards` on /status: this runner in its deployment. */
 export interface ShardsStatus {
   instance: string;
-  /** this runner's member id in the group (from DescribeGroups a moment after each rebalance; null until known) */
-  member_id: string | null;
-  /** the group's state then (Stable, PreparingRebalance, …) */
-  group_state: string | null;
   group: string;
   coordination_topic: string;
   count: number;
@@ -43,7 +39,6 @@ export interface ShardsStatusInput {
   catchUps: number;
   counters: Record<string, number>;
   strategiesOf: (shard: number) => string[];
-  membership: { memberId: string | null; groupState: string } | undefined;
 }
 
 /** The document, from the book (each shard's partitions, with the main reader's position where it feeds them). */
@@ -79,8 +74,6 @@ export function shardsStatus(i: ShardsStatusInput): ShardsStatus {
     });
   return {
     instance: i.instance,
-    member_id: i.membership?.memberId ?? null,
-    group_state: i.membership?.groupState ?? null,
     group: i.group,
     coordination_topic: i.topic,
     count: i.count,
