@@ -250,7 +250,7 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     for (const r of runners) expect(await r.exited).toBe(0);
   });
 
-  it('the broker frozen past the session timeout: shards are lost and taken again, nothing lost, duplicates identical; signals of shards a runner no longer held are counted', async () => {
+  it('the broker frozen past the session timeout, then restarted: shards are lost and taken again, nothing lost, duplicates identical, every runner alive; signals of shards a runner no longer held are counted', async () => {
     const broker = await PrivateBroker.start();
     const prefix = `shfrz-${Date.now()}`;
     const t: TestTopics = {
@@ -278,7 +278,12 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     broker.freeze();
     await sleep(10_000);
     broker.thaw();
-    for (let i = half; i < ticks.length; i += 500) await produceTo(broker, t.ticks, ticks.slice(i, i + 500));
+    for (let i = half; i < (ticks.length * 3) / 4; i += 500) await produceTo(broker, t.ticks, ticks.slice(i, i + 500));
+    // Then stopped and started again on the same data (connections refused meanwhile): every runner survives it.
+    broker.pause();
+    await sleep(8000);
+    broker.resume();
+    for (let i = (ticks.length * 3) / 4; i < ticks.length; i += 500) await produceTo(broker, t.ticks, ticks.slice(i, i + 500));
     await allLive(runners, 120_000);
     const emitted = await readEmitted(broker.kafka(), t.signalTopic('paper'), `${t.groupId}.check`, (got) => asSet(got).size >= want.length, 90_000);
     const { duplicates } = checkUnion(emitted, want);
@@ -349,5 +354,22 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     for (const z of zombies) expect(ids.has(z.signal.signal_id)).toBe(true);
     for (const r of runners) r.child.kill('SIGTERM');
     for (const r of runners) expect(await r.exited).toBe(0);
+  });
+
+  it('a second signal while a release or shutdown waits for a slow onStop exits at once with 130 (the coordination consumer never waits for strategies)', async () => {
+    const t = await testTopics(['paper'], 1);
+    const db = await strategyDatabase([{ id: 'slow', strategy_type: 'SlowStop', instruments: [1] }]);
+    const r = await spawnShardedRunner(t, db.url, 'slowstop', { count: 2, extra: { strategyModules: ['../integration/app/fixtures/slow-stop.mjs'] } });
+    await eventually('its shard held', async () => (await shardsOf(r))?.held.length, (n) => n === 2, 30_000);
+    r.child.kill('SIGTERM');
+    await eventually('the stop under way', () => r.stdout().includes('"msg":"stopping"'), (ok) => ok, 15_000);
+    // onStop takes 60 s: the runner is still stopping.
+    await sleep(1500);
+    expect(r.child.exitCode).toBeNull();
+    const t0 = Date.now();
+    r.child.kill('SIGTERM');
+    const code = await r.exited;
+    expect({ code, signal: r.child.signalCode }).toEqual({ code: 130, signal: null });
+    expect(Date.now() - t0).toBeLessThan(3000);
   });
 });
