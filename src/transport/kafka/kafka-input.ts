@@ -8,11 +8,11 @@ import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
 import { BrokerContact } from './broker-contact.js';
 import { createKafka } from './client.js';
 import { CommitScheduler } from './commit-scheduler.js';
-import type { ConsumeLoopStats } from './consume-loop.js';
 import { FillsReader } from './fills-reader.js';
 import { inputCounters, type InputContext, type InputCounters } from './input-context.js';
 import type { KafkaConfig } from './kafka-config.js';
 import type { DeadLetter } from './kafka-signal-sink.js';
+import { brokerStatus, brokerUnreachableReason, fetchStatus, partitionStatus, stateReasons } from './input-status.js';
 import { lagOf, PartitionPositions } from './partition-position.js';
 import { TicksReader } from './ticks-reader.js';
 import { TopicAdmin } from './topic-admin.js';
@@ -148,15 +148,10 @@ export class KafkaInput {
    * operator can act on.
    */
   readiness(now = Date.now()): InputReadiness {
-    const reasons: string[] = [];
     const state = this.#lifecycle.state;
-    if (state === 'created') reasons.push('Kafka input not started');
-    else if (state === 'catching-up') reasons.push(this.#fills.caughtUp ? 'joining the consumer group of market.ticks' : 'rebuilding portfolios from orders.filled');
-    else if (state !== 'consuming') reasons.push(`Kafka input ${state}`);
-    if (!this.brokerReachable(now)) {
-      const last = this.#broker.lastAnswerAt;
-      reasons.push(`Kafka broker unreachable: no answer since ${new Date(last).toISOString()} (${Math.round((now - last) / 1000)} s)`);
-    }
+    const reasons = stateReasons(state, this.#fills.caughtUp, 'joining the consumer group of market.ticks');
+    const broker = brokerUnreachableReason(this.#broker, now);
+    if (broker !== undefined) reasons.push(broker);
     if (state === 'consuming') {
       const assigned = this.assignment();
       if (assigned.length === 0) reasons.push(`no partitions of ${this.#c.topics.ticks} assigned`);
@@ -219,28 +214,15 @@ export class KafkaInput {
   status(): ConsumerStatus {
     const now = Date.now();
     const readiness = this.readiness(now);
-    const reachable = this.brokerReachable(now);
     return {
       state: this.#lifecycle.state,
       ready: readiness.ready,
       not_ready_reasons: readiness.reasons,
-      broker_reachable: reachable,
-      last_broker_answer_age_ms: now - this.#broker.lastAnswerAt,
-      broker_unreachable_since: reachable ? null : new Date(this.#broker.lastAnswerAt).toISOString(),
+      ...brokerStatus(this.#broker, now),
       fills_caught_up: this.#fills.caughtUp,
       assignment: this.assignment(),
       warming_up_partitions: this.warmingUp(),
-      partitions: [...this.#positions.all()].map((p) => ({
-        topic: p.topic,
-        partition: p.partition,
-        next_offset: p.next ?? null,
-        warm_until_offset: p.warmUntil,
-        high_watermark: p.high,
-        lag: lagOf(p),
-        delivered_offset: p.delivered ?? null,
-        committed_offset: p.committed ?? null,
-        last_batch_age_ms: p.lastBatchAt === 0 ? null : now - p.lastBatchAt,
-      })),
+      partitions: [...this.#positions.all()].map((p) => partitionStatus(p, now)),
       queued_batches: this.#queue.length,
       fetch: fetchStatus(this.#ticks.fetchStats),
       counters: this.counters,
@@ -277,11 +259,6 @@ export class KafkaInput {
     for (const r of results) if (r.status === 'rejected') this.#log.warn({ err: r.reason }, 'kafka disconnect failed');
     this.#lifecycle.to('stopped');
   }
-}
-
-/** The consume loop's counters as /status shows them. */
-function fetchStatus(f: ConsumeLoopStats): ConsumerStatus['fetch'] {
-  return { polls: f.polls, empty_polls: f.emptyPolls, messages: f.messages, wakeups: f.wakeups, errors: f.errors };
 }
 
 /** No batch for this long from a partition that has messages waiting, while the queue has room: stalled. */

@@ -18,7 +18,8 @@ import { shardInstance, shardsTopic, type KafkaConfig } from '../kafka-config.js
 import type { InputReadiness } from '../kafka-input.js';
 import type { DeadLetter } from '../kafka-signal-sink.js';
 import type { PartitionId } from '../partition-key.js';
-import { lagOf, PartitionPositions } from '../partition-position.js';
+import { brokerStatus, brokerUnreachableReason, fetchStatus, partitionStatus, stateReasons } from '../input-status.js';
+import { PartitionPositions } from '../partition-position.js';
 import type { CommittedOffset } from '../ticks-rebalance.js';
 import { TopicAdmin } from '../topic-admin.js';
 import { AssignedReader } from './assigned-reader.js';
@@ -488,15 +489,10 @@ export class ShardedInput {
   // ---- status ----
 
   readiness(now = Date.now()): InputReadiness {
-    const reasons: string[] = [];
     const state = this.#life.state;
-    if (state === 'created') reasons.push('Kafka input not started');
-    else if (state === 'catching-up') reasons.push(this.#fills.caughtUp ? `joining the deployment's group ${this.#c.groupId}` : 'rebuilding portfolios from orders.filled');
-    else if (state !== 'consuming') reasons.push(`Kafka input ${state}`);
-    if (!this.#broker.reachable(now)) {
-      const last = this.#broker.lastAnswerAt;
-      reasons.push(`Kafka broker unreachable: no answer since ${new Date(last).toISOString()} (${Math.round((now - last) / 1000)} s)`);
-    }
+    const reasons = stateReasons(state, this.#fills.caughtUp, `joining the deployment's group ${this.#c.groupId}`);
+    const broker = brokerUnreachableReason(this.#broker, now);
+    if (broker !== undefined) reasons.push(broker);
     if (state === 'consuming') {
       if (!this.#joined) reasons.push(`waiting for the group ${this.#c.groupId} to assign shards`);
       const mainNext = (p: number): number | undefined => this.book.mainNext.get(p);
@@ -532,16 +528,12 @@ export class ShardedInput {
   status(): ConsumerStatus {
     const now = Date.now();
     const readiness = this.readiness(now);
-    const reachable = this.#broker.reachable(now);
     const ticks = this.#c.topics.ticks;
-    const f = this.#main.stats;
     return {
       state: this.#life.state,
       ready: readiness.ready,
       not_ready_reasons: readiness.reasons,
-      broker_reachable: reachable,
-      last_broker_answer_age_ms: now - this.#broker.lastAnswerAt,
-      broker_unreachable_since: reachable ? null : new Date(this.#broker.lastAnswerAt).toISOString(),
+      ...brokerStatus(this.#broker, now),
       fills_caught_up: this.#fills.caughtUp,
       assignment: this.assignment(),
       warming_up_partitions: [],
@@ -551,20 +543,10 @@ export class ShardedInput {
           const high = Math.max(this.#highs.get(p) ?? 0, next ?? 0);
           return { topic: ticks, partition: p, next_offset: next, warm_until_offset: 0, high_watermark: high, lag: Math.max(0, high - (next ?? 0)), delivered_offset: null, committed_offset: null, last_batch_age_ms: null };
         }),
-        ...[...this.#positions.all()].map((p) => ({
-          topic: p.topic,
-          partition: p.partition,
-          next_offset: p.next ?? null,
-          warm_until_offset: p.warmUntil,
-          high_watermark: p.high,
-          lag: lagOf(p),
-          delivered_offset: p.delivered ?? null,
-          committed_offset: p.committed ?? null,
-          last_batch_age_ms: p.lastBatchAt === 0 ? null : now - p.lastBatchAt,
-        })),
+        ...[...this.#positions.all()].map((p) => partitionStatus(p, now)),
       ],
       queued_batches: this.#queue.length,
-      fetch: { polls: f.polls, empty_polls: f.emptyPolls, messages: f.messages, wakeups: f.wakeups, errors: f.errors },
+      fetch: fetchStatus(this.#main.stats),
       counters: this.counters,
     };
   }
