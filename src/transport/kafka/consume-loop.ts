@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Lifecycle, type TransitionTable } from '../../lifecycle/lifecycle.js';
 import { Backoff } from '../../timing/backoff.js';
 import { sleep } from '../../timing/sleep.js';
+import { RunnerError } from '../../errors.js';
 import { errorCode } from './client.js';
 import { ERR, type NativeConsumer, type NativeMessage } from './native-client.js';
 
@@ -130,6 +131,14 @@ export class ConsumeLoop {
           this.stats.errors++;
           const code = errorCode(err);
           if (code === ERR.FATAL) throw err;
+          // The broker refuses the group's session timeout: the same join fails forever, a configuration error.
+          if (code === ERR.INVALID_SESSION_TIMEOUT) {
+            throw new RunnerError(
+              'CONFIG_INVALID',
+              `the broker refuses the consumer group's session timeout (${(err as Error).message}): keep kafka.consumer.sessionTimeoutMs and kafka.shards.sessionTimeoutMs within the broker's group.min.session.timeout.ms and group.max.session.timeout.ms (6000 and 1800000 by default)`,
+              { cause: err },
+            );
+          }
           const delay = backoff.next();
           logger.warn({ err: (err as Error).message, kafka_code: code, retry_in_ms: delay }, 'consume failed; retrying');
           await sleep(delay, stopped);

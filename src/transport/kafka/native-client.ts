@@ -98,4 +98,10 @@ export const ERR = {
   ASSIGN_PARTITIONS: -175,
   /** the rebalance callback's "give these partitions up" */
   REVOKE_PARTITIONS: -174,
+  /** the broker refuses the group's session timeout (outside group.min/max.session.timeout.ms) */
+  INVALID_SESSION_TIMEOUT: 26,
+  /** a commit from a member of an older generation, or during a rebalance: the next commit sends it again */
+  ILLEGAL_GENERATION: 22,
+  UNKNOWN_MEMBER_ID: 25,
+  REBALANCE_IN_PROGRESS: 27,
 } as const;

@@ -8,7 +8,8 @@ import type { ConsumerStatus } from '../../../status/status-document.js';
 import { Backoff } from '../../../timing/backoff.js';
 import { sleep, TIMED_OUT, within } from '../../../timing/sleep.js';
 import { BrokerContact } from '../broker-contact.js';
-import { createKafka, kafkaError } from '../client.js';
+import { createKafka, errorCode, kafkaError } from '../client.js';
+import { ERR } from '../native-client.js';
 import type { CommitAnswer } from '../commit-scheduler.js';
 import type { AssignedPartition } from '../consumer-options.js';
 import { FillsReader } from '../fills-reader.js';
@@ -245,6 +246,7 @@ export class ShardedInput {
     } catch (err) {
       throw kafkaError(err, 'connect the sharded ticks reader and the shards coordinator');
     }
+    this.#log.info({ instance: this.instance, group: this.#c.groupId, topic: this.#topic, shards: this.book.count, ticks_partitions: this.#ticksPartitions.length }, 'joining the deployment; waiting for shards');
     if (!this.#life.is('catching-up')) return;
     // Started means the group has given this runner its shards (none, for a standby) and their strategies run,
     // as they do when a runner without shards starts; bounded, since the group could take long to answer.
@@ -255,7 +257,6 @@ export class ShardedInput {
     this.#commitTimer = setInterval(() => this.commit(), this.#c.consumer.commitIntervalMs);
     this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), 5000);
     this.#life.to('consuming');
-    this.#log.info({ instance: this.instance, group: this.#c.groupId, topic: this.#topic, shards: this.book.count, ticks_partitions: this.#ticksPartitions.length }, 'joined the deployment; waiting for shards');
   }
 
   // ---- acquisition ----
@@ -381,6 +382,7 @@ export class ShardedInput {
     if (this.#stop.signal.aborted) {
       // Stopping: their positions were committed by close(); the runtime stops every strategy after the clients close.
       for (const s of shards) this.#drop(s, 'released');
+      this.#log.info({ shards: shards.map((s) => s.id), positions: Object.fromEntries(shards.map((s) => [s.id, Object.fromEntries(s.position())])) }, 'shards released');
       return;
     }
     if (lost) {
@@ -482,7 +484,12 @@ export class ShardedInput {
     }
     if (refused) {
       this.counters.commitErrors++;
-      this.#log.warn({ err: (err as Error)?.message ?? String(err ?? offsets.find((o) => o.error)?.error), shards: offsets.map((o) => o.partition) }, 'the broker refused a shard position commit; will retry');
+      const e = err ?? offsets.find((o) => o.error)?.error;
+      const code = errorCode(e);
+      const facts = { err: (e as Error)?.message ?? String(e), kafka_code: code, shards: offsets.map((o) => o.partition) };
+      // A commit sent while the group rebalances carries the generation before it: expected, and sent again by the next commit.
+      if (code === ERR.ILLEGAL_GENERATION || code === ERR.REBALANCE_IN_PROGRESS || code === ERR.UNKNOWN_MEMBER_ID) this.#log.info(facts, 'shard position commit refused during a rebalance; the next commit sends it again');
+      else this.#log.warn(facts, 'the broker refused a shard position commit; will retry');
     } else this.counters.commits++;
   }
 

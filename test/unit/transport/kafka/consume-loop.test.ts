@@ -92,6 +92,17 @@ describe('ConsumeLoop: consume(n) without a wait in the client, the handler betw
     expect(loop.state).toBe('stopped');
   });
 
+  it('a session timeout the broker refuses ends the loop with a configuration error (it would fail the same way forever)', async () => {
+    const refused = Object.assign(new Error('Broker: Invalid session timeout'), { code: ERR.INVALID_SESSION_TIMEOUT });
+    const { consumer } = scripted([refused, [msg(1)]]);
+    let failed: unknown;
+    const loop = new ConsumeLoop({ consumer: () => consumer, maxMessages: 8, logger: log, idlePollMs: 5, onFatal: (e) => (failed = e), handle: () => undefined });
+    loop.start();
+    for (let i = 0; i < 200 && failed === undefined; i++) await sleep(5);
+    expect(failed).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('kafka.shards.sessionTimeoutMs') });
+    await loop.stop();
+  });
+
   it('a handler that throws fails the loop (onFatal) rather than losing its messages silently', async () => {
     const { consumer } = scripted([[msg(1)], [msg(2)]]);
     let failed: unknown;
