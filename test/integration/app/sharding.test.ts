@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseStrategyConfigs, type StrategyConfigInput } from '../../../src/config/strategy-config.js';
 import { shardOf } from '../../../src/routing/shard-of.js';
@@ -8,7 +10,7 @@ import { createTopics, kafka, produce } from '../../helpers/infra.js';
 import { PrivateBroker, retain } from '../../helpers/private-broker.js';
 import { referenceSignals } from '../../helpers/reference.js';
 import { FIXTURE_MODULES, FIXTURES } from '../../helpers/runtime.js';
-import { eventually, insertStrategy, strategyDatabase, testTopics, type TestTopics } from '../../helpers/service.js';
+import { CLI, eventually, insertStrategy, serviceConfigInput, strategyDatabase, testTopics, type TestTopics } from '../../helpers/service.js';
 import { ownershipEvents, readEmitted, shardsOf, spawnShardedRunner, zombieSignals, type EmittedSignal, type ShardedRunner } from '../../helpers/sharded.js';
 import { compareSignals, describeComparison } from '../../helpers/signal-check.js';
 import { randomWalk } from '../../helpers/ticks.js';
@@ -371,5 +373,31 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     const code = await r.exited;
     expect({ code, signal: r.child.signalCode }).toEqual({ code: 130, signal: null });
     expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it('a session timeout the broker refuses is a configuration error: exit 78 with the reason, not a retry forever', async () => {
+    const t = await testTopics(['paper'], 1);
+    const db = await strategyDatabase(strategyRows(1));
+    const dir = mkdtempSync(join(tmpdir(), 'sr-shards-'));
+    const cfg = join(dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({
+      ...serviceConfigInput(t, db.url),
+      strategyModules: [],
+      kafka: { ...serviceConfigInput(t, db.url).kafka, shards: { enabled: true, count: 2, sessionTimeoutMs: 3000 } },
+    }));
+    const child = spawn(process.execPath, [CLI, 'run', '--config', cfg], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, KAFKA_BROKERS: '', DATABASE_URL: '' } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code, out.slice(-3000)).toBe(78);
+    expect(out).toContain("the broker refuses the consumer group's session timeout");
+    expect(out).toContain('kafka.shards.sessionTimeoutMs');
   });
 });
