@@ -58,6 +58,16 @@ async function produceTo(broker: PrivateBroker, topic: string, ticks: readonly T
   await producer.disconnect();
 }
 
+/** A runner's error and warning log lines (librdkafka's connection noise left out), for a failure message. */
+function errorLines(r: ShardedRunner): string {
+  return r
+    .stdout()
+    .split('\n')
+    .filter((l) => /"level":"(error|fatal)"/.test(l) && !l.includes('Connect to ipv4'))
+    .slice(-20)
+    .join('\n');
+}
+
 /** Signals as a set of their JSON (for comparing two runs). */
 const asSet = (list: readonly EmittedSignal[]): Set<string> => new Set(list.map((e) => e.raw));
 
@@ -293,7 +303,8 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     const zombies = zombieSignals(emitted, events, (id) => shardOf(id, SHARDS));
     console.log(`[sharding] frozen broker: signals ${want.length}, duplicates ${duplicates}, shards lost ${events.filter((e) => e.kind === 'lost').length}, zombie signals ${zombies.length}`);
     expect(events.filter((e) => e.kind === 'lost').length).toBeGreaterThan(0);
-    for (const r of runners) expect(r.child.exitCode).toBe(null);
+    // Every runner lived through it (the errors of one that did not say why).
+    for (const r of runners) expect(r.child.exitCode, `${r.name}: ${errorLines(r)}`).toBe(null);
     for (const r of runners) r.child.kill('SIGTERM');
     for (const r of runners) expect(await r.exited).toBe(0);
   });

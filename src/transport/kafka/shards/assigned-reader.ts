@@ -17,6 +17,9 @@ export interface AssignedReaderOptions {
   onFatal: (err: unknown) => void;
 }
 
+/** Clients whose connect failed, kept reachable for the life of the process. */
+const ABANDONED: NativeConsumer[] = [];
+
 /**
  * A low-level consumer that reads partitions it assigns itself (no group
  * membership, no commits) from given offsets: a sharded runner's main reader
@@ -58,7 +61,15 @@ export class AssignedReader {
       this.#o.role,
     );
     this.#consumer = consumer;
-    await connectNative(consumer, 30_000, assignment[0]?.topic);
+    try {
+      await connectNative(consumer, 30_000, assignment[0]?.topic);
+    } catch (err) {
+      // Not connected: start() may be called again with a new client (this one is kept reachable: a collected client can crash the binding).
+      this.#consumer = undefined;
+      ABANDONED.push(consumer);
+      await disconnectNative(consumer);
+      throw err;
+    }
     if (this.#closing) {
       await disconnectNative(consumer);
       return;

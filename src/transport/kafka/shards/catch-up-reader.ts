@@ -67,10 +67,11 @@ export class CatchUpReader {
     return n;
   }
 
+  /** Connect and read; rejects when the client cannot connect (then it may be called again). */
   async start(): Promise<void> {
     const topic = this.#ctx.config.topics.ticks;
     // A shard that was released or dropped before any message came leaves it with nothing to do.
-    this.#timer = setInterval(() => this.#check(), 1000);
+    this.#timer ??= setInterval(() => this.#check(), 1000);
     await this.#reader.start([...this.#starts].map(([partition, offset]) => ({ topic, partition, offset })));
     this.#check();
   }

@@ -318,12 +318,29 @@ export class ShardedInput {
     );
     if (cohort !== undefined) {
       this.#catchUps.add(cohort);
-      cohort.start().catch((err: unknown) => {
-        this.#log.error({ err }, 'a shard catch-up reader did not start; stopping input');
-        this.#queue.fail(kafkaError(err, 'start a shard catch-up reader'));
-      });
+      void this.#startCatchUp(cohort);
     }
     return out;
+  }
+
+  /**
+   * Start a catch-up reader, again and again while it cannot connect (the
+   * broker away during a rebalance): its shards wait, the live ones go on,
+   * and the runner never stops for it.
+   */
+  async #startCatchUp(cohort: CatchUpReader): Promise<void> {
+    const backoff = new Backoff({ initialMs: 1000, maxMs: 10_000 });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cohort.start();
+        return;
+      } catch (err) {
+        if (this.#stop.signal.aborted || cohort.remaining() === 0) return;
+        const delay = backoff.next();
+        this.#log.warn({ err: (err as Error).message, attempt, retry_in_ms: delay }, 'a shard catch-up reader could not connect; retrying (its shards wait, the others go on)');
+        if (!(await sleep(delay, this.#stop.signal))) return;
+      }
+    }
   }
 
   #catchUpDone(r: CatchUpReader): void {
