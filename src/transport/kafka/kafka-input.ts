@@ -25,7 +25,8 @@ import type { ConsumerStatus } from '../../status/status-document.js';
  */
 export type InputState = 'created' | 'catching-up' | 'consuming' | 'stopping' | 'stopped';
 
-const INPUT_TRANSITIONS: TransitionTable<InputState> = {
+/** The input's lifecycle table (ShardedInput has the same one). */
+export const INPUT_TRANSITIONS: TransitionTable<InputState> = {
   created: ['catching-up', 'stopping'],
   'catching-up': ['consuming', 'stopping'],
   consuming: ['stopping'],

@@ -2,44 +2,31 @@ import type { KafkaJS } from '@confluentinc/kafka-javascript';
 import type { Logger } from 'pino';
 import { EventQueue } from '../../../async/event-queue.js';
 import { RunnerError } from '../../../errors.js';
-import { Lifecycle, type TransitionTable } from '../../../lifecycle/lifecycle.js';
+import { Lifecycle } from '../../../lifecycle/lifecycle.js';
 import type { InputEvent } from '../../../ports.js';
 import type { ConsumerStatus } from '../../../status/status-document.js';
 import { Backoff } from '../../../timing/backoff.js';
 import { sleep, TIMED_OUT, within } from '../../../timing/sleep.js';
 import { BrokerContact } from '../broker-contact.js';
-import { createKafka, errorCode, kafkaError } from '../client.js';
-import { ERR } from '../native-client.js';
-import type { CommitAnswer } from '../commit-scheduler.js';
+import { createKafka, kafkaError } from '../client.js';
 import type { AssignedPartition } from '../consumer-options.js';
 import { FillsReader } from '../fills-reader.js';
 import { inputCounters, type InputContext, type InputCounters } from '../input-context.js';
 import { InputConsumer } from '../input-consumer.js';
 import { shardInstance, shardsTopic, type KafkaConfig } from '../kafka-config.js';
-import type { InputReadiness } from '../kafka-input.js';
+import { INPUT_TRANSITIONS, type InputReadiness, type InputState } from '../kafka-input.js';
 import type { DeadLetter } from '../kafka-signal-sink.js';
 import type { PartitionId } from '../partition-key.js';
 import { brokerStatus, brokerUnreachableReason, fetchStatus, partitionStatus, stateReasons } from '../input-status.js';
 import { PartitionPositions } from '../partition-position.js';
-import type { CommittedOffset } from '../ticks-rebalance.js';
 import { TopicAdmin } from '../topic-admin.js';
 import { AssignedReader } from './assigned-reader.js';
 import { CatchUpReader } from './catch-up-reader.js';
 import { Shard } from './shard.js';
 import { ShardBook } from './shard-book.js';
-import { decodeShardPosition, encodeShardPosition, positionOffset, type ShardPosition } from './shard-position.js';
+import { ShardPositionStore } from './shard-position-store.js';
 import { ShardTickHandler } from './shard-tick-handler.js';
 import { shardsStatus, type ShardsStatus } from './shards-status.js';
-
-export type ShardedInputState = 'created' | 'catching-up' | 'consuming' | 'stopping' | 'stopped';
-
-const TRANSITIONS: TransitionTable<ShardedInputState> = {
-  created: ['catching-up', 'stopping'],
-  'catching-up': ['consuming', 'stopping'],
-  consuming: ['stopping'],
-  stopping: ['stopped'],
-  stopped: [],
-};
 
 export interface ShardedInputOptions {
   config: KafkaConfig;
@@ -57,8 +44,6 @@ export interface ShardedInputOptions {
 /** How long start() waits for the group's first assignment before it returns anyway. */
 const FIRST_ASSIGNMENT_WAIT_MS = 30_000;
 
-/** How long a release waits for the broker's answer to its position's commit. */
-const RELEASE_COMMIT_WAIT_MS = 5000;
 
 /**
  * The input of a sharded runner (kafka.shards.enabled; docs/kafka.md
@@ -86,7 +71,7 @@ export class ShardedInput {
   readonly #c: KafkaConfig;
   readonly #o: ShardedInputOptions;
   readonly #log: Logger;
-  readonly #life = new Lifecycle<ShardedInputState>('ShardedInput', 'created', TRANSITIONS);
+  readonly #life = new Lifecycle<InputState>('ShardedInput', 'created', INPUT_TRANSITIONS);
   readonly #stop = new AbortController();
   readonly #queue: EventQueue<InputEvent>;
   readonly #positions = new PartitionPositions();
@@ -102,9 +87,7 @@ export class ShardedInput {
   readonly instance: string;
   readonly counters: InputCounters = inputCounters();
   readonly shardCounters = { acquired: 0, released: 0, lost: 0, rebalances: 0, positionsUnreadable: 0, releaseTimeouts: 0, droppedSignals: 0 };
-  /** per coordination partition: commits handed over and answered (a release waits for its own) */
-  readonly #commitsIssued = new Map<number, number>();
-  readonly #commitsAnswered = new Map<number, number>();
+  readonly #store: ShardPositionStore;
   #highs = new Map<number, number>();
   #commitTimer: NodeJS.Timeout | undefined;
   #lagTimer: NodeJS.Timeout | undefined;
@@ -162,7 +145,7 @@ export class ShardedInput {
         this.#log.error({ err }, 'the shards coordinator cannot go on; stopping input');
         this.#queue.fail(err);
       },
-      onCommitted: (err, offsets) => this.#answered(err, offsets),
+      onCommitted: (err, offsets) => this.#store.answered(err, offsets),
       extraOptions: {
         'partition.assignment.strategy': 'cooperative-sticky',
         'session.timeout.ms': session,
@@ -170,9 +153,20 @@ export class ShardedInput {
         'client.id': `${o.config.clientId}/${this.instance}`,
       },
     });
+    this.#store = new ShardPositionStore({
+      coordinator: this.#coordinator,
+      topic: this.#topic,
+      ticksTopic: o.config.topics.ticks,
+      book: this.book,
+      counters: this.counters,
+      shardCounters: this.shardCounters,
+      broker: this.#broker,
+      log: this.#log,
+      stopped: this.#stop.signal,
+    });
   }
 
-  get state(): ShardedInputState {
+  get state(): InputState {
     return this.#life.state;
   }
 
@@ -276,7 +270,7 @@ export class ShardedInput {
     const out = parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: -1 })); // OFFSET_END: nothing is read there
     if (ids.length === 0 || this.#stop.signal.aborted) return out;
     const t0 = Date.now();
-    const stored = await this.#storedPositions(ids);
+    const stored = await this.#store.read(ids, this.#ticksPartitions);
     if (this.#stop.signal.aborted) return out;
     const shards: Shard[] = [];
     for (const id of ids) {
@@ -349,47 +343,6 @@ export class ShardedInput {
     this.#log.info({ partitions: Object.fromEntries(r.starts) }, 'shard catch-up finished: its shards are fed by the main reader');
   }
 
-  /**
-   * The stored positions of these shards (the coordination group's commit
-   * metadata) and, for shards with none, the group's own committed offsets
-   * of market.ticks (a deployment that ran unsharded under this group id),
-   * retried until the broker answers or the input stops.
-   */
-  async #storedPositions(ids: number[]): Promise<{ positions: Map<number, ShardPosition>; legacy: Map<number, number> }> {
-    const ticks = this.#c.topics.ticks;
-    const parts: PartitionId[] = [...ids.map((partition) => ({ topic: this.#topic, partition })), ...this.#ticksPartitions.map((partition) => ({ topic: ticks, partition }))];
-    const backoff = new Backoff({ initialMs: 250, maxMs: 5000 });
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const list: CommittedOffset[] = await this.#coordinator.committed(parts, 10_000);
-        const failed = list.filter((c) => c.error !== undefined && c.error !== null);
-        if (failed.length > 0) throw new Error(`${failed.length} of ${parts.length} partitions answered with an error: ${String((failed[0]!.error as Error)?.message ?? failed[0]!.error)}`);
-        this.#broker.answered();
-        const positions = new Map<number, ShardPosition>();
-        const legacy = new Map<number, number>();
-        for (const c of list as (CommittedOffset & { topic: string })[]) {
-          if (c.topic === ticks) {
-            if (typeof c.offset === 'number' && c.offset >= 0) legacy.set(c.partition, c.offset);
-            continue;
-          }
-          if (typeof c.metadata !== 'string' || c.metadata === '') continue;
-          try {
-            positions.set(c.partition, decodeShardPosition(c.metadata));
-          } catch (err) {
-            this.shardCounters.positionsUnreadable++;
-            this.#log.warn({ shard: c.partition, err: (err as Error).message }, 'stored shard position unreadable; the shard starts from the group offsets of market.ticks');
-          }
-        }
-        return { positions, legacy };
-      } catch (err) {
-        if (this.#stop.signal.aborted) return { positions: new Map(), legacy: new Map() };
-        const delay = backoff.next();
-        this.#log.warn({ err: (err as Error).message, attempt, retry_in_ms: delay }, 'shard positions not readable yet; retrying');
-        if (!(await sleep(delay, this.#stop.signal))) return { positions: new Map(), legacy: new Map() };
-      }
-    }
-  }
-
   // ---- release and loss ----
 
   async #revoked(parts: PartitionId[], lost: boolean): Promise<void> {
@@ -417,7 +370,7 @@ export class ShardedInput {
       this.#log.warn({ shards: shards.filter((s) => s.pending > 0).map((s) => s.id), timeout_ms: this.#c.shards.releaseTimeoutMs }, 'release: signals still unacknowledged after the timeout; committing what is, the next owner emits the rest');
     }
     const releasing = shards.filter((s) => s.state === 'releasing');
-    await this.#commitShards(releasing, true);
+    await this.#store.commit(releasing, true);
     for (const s of releasing) this.#drop(s, 'released');
     this.#log.info({ shards: shards.map((s) => s.id), positions: Object.fromEntries(releasing.map((s) => [s.id, Object.fromEntries(s.position())])), ms: Date.now() - t0 }, 'shards released');
     this.#stopStrategies();
@@ -452,62 +405,10 @@ export class ShardedInput {
 
   /** Commit the position of every shard whose acknowledged position moved (every commitIntervalMs, and at close). */
   commit(): void {
-    void this.#commitShards(
+    void this.#store.commit(
       [...this.book.all()].filter((s) => (s.state === 'active' || s.state === 'releasing') && s.changed()),
       false,
     );
-  }
-
-  /** Hand the shards' positions to the coordination consumer's commit; with `wait`, until the broker answers (bounded). */
-  async #commitShards(shards: Shard[], wait: boolean): Promise<void> {
-    if (shards.length === 0 || !this.#coordinator.started) return;
-    const list = shards.map((s) => {
-      const position = s.position();
-      return { shard: s, position, tp: { topic: this.#topic, partition: s.id, offset: positionOffset(position), metadata: encodeShardPosition(position) } };
-    });
-    let left: { topic: string; partition: number }[] = [];
-    try {
-      // A release commits inside its revocation: the partition is no longer in the sequencer's owned set, still assigned in the client.
-      if (wait) this.#coordinator.commitDuringRevocation(list.map((x) => x.tp));
-      else left = this.#coordinator.commit(list.map((x) => x.tp));
-    } catch (err) {
-      this.counters.commitErrors++;
-      this.#log.warn({ err: (err as Error).message, shards: shards.map((s) => s.id) }, 'shard position commit failed; will retry');
-      return;
-    }
-    const targets: [number, number][] = [];
-    for (const x of list) {
-      if (left.some((l) => l.partition === x.tp.partition)) continue;
-      x.shard.markCommitted(x.position);
-      const n = (this.#commitsIssued.get(x.shard.id) ?? 0) + 1;
-      this.#commitsIssued.set(x.shard.id, n);
-      targets.push([x.shard.id, n]);
-    }
-    if (!wait) return;
-    const deadline = Date.now() + RELEASE_COMMIT_WAIT_MS;
-    while (targets.some(([id, n]) => (this.#commitsAnswered.get(id) ?? 0) < n) && Date.now() < deadline) await sleep(10);
-  }
-
-  /** The broker's answer to a commit of shard positions. */
-  #answered(err: unknown, offsets: readonly CommitAnswer[]): void {
-    let refused = false;
-    for (const o of offsets) {
-      if (o.topic !== this.#topic) continue;
-      this.#commitsAnswered.set(o.partition, (this.#commitsAnswered.get(o.partition) ?? 0) + 1);
-      if (err || (o.error !== undefined && o.error !== null)) {
-        refused = true;
-        this.book.get(o.partition)?.uncommit();
-      }
-    }
-    if (refused) {
-      this.counters.commitErrors++;
-      const e = err ?? offsets.find((o) => o.error)?.error;
-      const code = errorCode(e);
-      const facts = { err: (e as Error)?.message ?? String(e), kafka_code: code, shards: offsets.map((o) => o.partition) };
-      // A commit sent while the group rebalances carries the generation before it: expected, and sent again by the next commit.
-      if (code === ERR.ILLEGAL_GENERATION || code === ERR.REBALANCE_IN_PROGRESS || code === ERR.UNKNOWN_MEMBER_ID) this.#log.info(facts, 'shard position commit refused during a rebalance; the next commit sends it again');
-      else this.#log.warn(facts, 'the broker refused a shard position commit; will retry');
-    } else this.counters.commits++;
   }
 
   // ---- status ----
@@ -616,7 +517,7 @@ export class ShardedInput {
   /** After the pipeline drained: commit every shard's position (waiting for the answer), leave the group, close the clients. */
   async close(): Promise<void> {
     await this.stop();
-    await this.#commitShards(
+    await this.#store.commit(
       [...this.book.all()].filter((s) => s.state === 'active' || s.state === 'releasing'),
       true,
     );
