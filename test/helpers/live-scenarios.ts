@@ -33,7 +33,7 @@ export async function expectedSignals(ticks: readonly Tick[], rows: StrategyConf
 
 interface StatusDoc {
   totals: Record<string, number>;
-  consumer: { partitions: { topic: string; lag: number; high_watermark: number }[]; counters: { warmupTicks: number } };
+  consumer: { partitions: { topic: string; lag: number; high_watermark: number }[]; counters: { warmupTicks: number; commits: number } };
 }
 const statusOf = (port: number): Promise<StatusDoc> => fetch(`http://127.0.0.1:${port}/status`).then((r) => r.json() as Promise<StatusDoc>);
 
@@ -66,8 +66,11 @@ export async function killMidStreamAndRestart(seed = 5): Promise<void> {
   const cfg = serviceConfigInput(t, db.url, { dispatch: { maxBatchTicks: 64 } });
   const first = await spawnRunner({ ...cfg, kafka: { ...cfg.kafka, consumer: { commitIntervalMs: 100, fetchWaitMaxMs: 20, maxBatchSize: 64 } } });
   await produce(t.ticks, tickMessages(ticks));
-  // Kill it while it is part-way through the stream.
-  await eventually('some ticks consumed', async () => (await statusOf(first.port)).totals['ticks']!, (n) => n >= 2000);
+  // Kill it while it is part-way through the stream, once the broker has
+  // accepted a commit of its offsets (before that, the second process starts
+  // from the beginning and has nothing to warm up from: on a busy host the
+  // 2,000 ticks can come before the first commit's answer).
+  await eventually('some ticks consumed and committed', async () => statusOf(first.port), (st) => st.totals['ticks']! >= 2000 && st.consumer.counters.commits >= 1);
   first.child.kill('SIGKILL');
   expect(await first.exited).toBe(null);
 
