@@ -179,9 +179,10 @@ function observingSink(inner: SignalSink): SignalSink {
     name: inner.name,
     flush: () => inner.flush(),
     close: () => inner.close(),
-    write(signals: readonly Signal[]): Promise<void> {
+    ...(inner.roundSettled === undefined ? {} : { roundSettled: (round: number) => inner.roundSettled!(round) }),
+    write(signals: readonly Signal[], round?: number): Promise<void> {
       const handed = performance.now();
-      const written = inner.write(signals);
+      const written = inner.write(signals, round);
       const p = phase;
       if (p === undefined) return written;
       const seqs: number[] = [];

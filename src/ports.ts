@@ -82,8 +82,18 @@ export interface FillSource {
 
 export interface SignalSink {
   readonly name: string;
-  /** Resolves when the sink has accepted the signals (written, or acknowledged by the broker). */
-  write(signals: readonly Signal[]): Promise<void>;
+  /**
+   * Resolves when the sink has accepted the signals (written, or acknowledged
+   * by the broker). `round`: the pipeline's number of the dispatch round they
+   * came from (none for late signals of conflated ticks).
+   */
+  write(signals: readonly Signal[], round?: number): Promise<void>;
+  /**
+   * The pipeline settled every round up to `round`: their signals were all
+   * accepted and the input's positions moved past their ticks (a
+   * transactional sink commits rounds only once settled).
+   */
+  roundSettled?(round: number): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }

@@ -88,7 +88,8 @@ export class LiveAssembly {
       const sharded = new ShardedInput({ config: k, logger: o.logger, deadLetter: (d) => sink.deadLetter(d), onShards: () => this.#applyHeld() });
       this.sharded = sharded;
       this.input = sharded;
-      this.#gate = new ShardSignalGate(sink, sharded.book, sharded.shardCounters);
+      // Exactly-once: the gate hands signals to the shards' transactions; at-least-once: straight to the producer.
+      this.#gate = new ShardSignalGate(sharded.transactions ?? sink, sharded.book, sharded.shardCounters);
     } else {
       this.sharded = undefined;
       this.#gate = undefined;
@@ -189,6 +190,7 @@ export class LiveAssembly {
         pipeline: this.#pipeline?.status() ?? null,
         config_watch: this.configWatch(),
         ...(this.sharded === undefined ? {} : { shards: this.sharded.shardsStatus((id) => this.#strategiesOfShard(id)) }),
+        ...(this.sharded?.transactions === undefined ? {} : { transactions: this.sharded.transactions.status() }),
         ...this.#o.statusExtra?.(),
       }),
       notReadyReasons: () => this.#notReadyReasons(),
@@ -198,6 +200,7 @@ export class LiveAssembly {
         consumer: () => ({ lag: input.lag(), ...input.counters }),
         producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered, queueFullWaits: sink.queueFullWaits }),
         ...(this.sharded === undefined ? {} : { shards: () => this.sharded?.shardsStatus((id) => this.#strategiesOfShard(id)) }),
+        ...(this.sharded?.transactions === undefined ? {} : { transactions: () => this.sharded?.transactions?.status() }),
       },
     };
   }

@@ -38,6 +38,8 @@ export interface PipelineOptions {
 }
 
 interface StreamingRound {
+  /** the round's number (the sink's `round`) */
+  round: number;
   remaining: number;
   onDelivered: (() => void) | undefined;
 }
@@ -82,6 +84,7 @@ function pipelineCounters(totals: Readonly<SupervisorTotals>): PipelineCounters 
 }
 
 interface InFlight {
+  round: number;
   settled: boolean;
   result: RoundResult | undefined;
   error: unknown;
@@ -89,6 +92,7 @@ interface InFlight {
 }
 
 interface PendingDelivery {
+  round: number;
   done: boolean;
   signals: number;
   onDelivered: (() => void) | undefined;
@@ -114,6 +118,8 @@ export class Pipeline {
   readonly counters: PipelineCounters;
   #stopRequested = false;
   readonly #streaming: StreamingRound[] = [];
+  /** the number of the next dispatch round */
+  #nextRound = 0;
 
   constructor(options: PipelineOptions) {
     this.#o = options;
@@ -121,7 +127,7 @@ export class Pipeline {
     this.#maxRounds = Math.max(1, options.maxInFlightRounds ?? 4);
     this.#maxPending = Math.max(1, options.maxPendingDeliveries ?? 64);
     if (options.mode === 'streaming') {
-      options.supervisor.onLateSignals((signals) => this.#write(signals, undefined));
+      options.supervisor.onLateSignals((signals) => this.#write(signals, undefined, undefined));
     }
   }
 
@@ -164,7 +170,7 @@ export class Pipeline {
           if (this.#stopRequested) break;
           continue;
         }
-        const entry: InFlight = { settled: false, result: undefined, error: undefined, onDelivered: ev.onDelivered };
+        const entry: InFlight = { round: this.#nextRound++, settled: false, result: undefined, error: undefined, onDelivered: ev.onDelivered };
         this.#inflight.push(entry);
         supervisor.dispatch(ev.ticks, ev.only === undefined ? { emit: ev.warmup !== true } : { emit: ev.warmup !== true, only: ev.only }).then(
           (r) => {
@@ -198,17 +204,21 @@ export class Pipeline {
   /** Streaming: each thread's part goes to the sink when ready; the round is delivered when all parts are acknowledged. */
   #dispatchStreaming(ticks: readonly Tick[], emit: boolean, onDelivered: (() => void) | undefined, only: StrategyFilter | undefined, record: boolean): void {
     const { parts } = this.#o.supervisor.dispatchParts(ticks, only === undefined ? { emit, record } : { emit, only, record });
-    const round: StreamingRound = { remaining: parts.length, onDelivered };
+    const round: StreamingRound = { round: this.#nextRound++, remaining: parts.length, onDelivered };
     this.#streaming.push(round);
     if (parts.length === 0) this.#settleStreaming();
     for (const part of parts) {
       part.then(
         (r) => {
           this.#count(r);
-          this.#write(r.signals, () => {
-            round.remaining--;
-            if (round.remaining === 0) this.#settleStreaming();
-          });
+          this.#write(
+            r.signals,
+            () => {
+              round.remaining--;
+              if (round.remaining === 0) this.#settleStreaming();
+            },
+            round.round,
+          );
         },
         (err: unknown) => {
           this.#failure ??= err;
@@ -219,7 +229,7 @@ export class Pipeline {
   }
 
   /** Hand signals to the sink; `done` runs on acknowledgement. */
-  #write(signals: readonly Signal[], done: (() => void) | undefined): void {
+  #write(signals: readonly Signal[], done: (() => void) | undefined, round: number | undefined): void {
     if (done === undefined) {
       // Late signals (conflated ticks): delivered, but no round waits for them.
       for (const s of signals) this.counters.signalsByStrategy[s.strategy_id] = (this.counters.signalsByStrategy[s.strategy_id] ?? 0) + 1;
@@ -227,7 +237,7 @@ export class Pipeline {
     }
     let written: Promise<void>;
     try {
-      written = this.#o.sink.write(signals);
+      written = this.#o.sink.write(signals, round);
     } catch (err) {
       written = Promise.reject(err);
     }
@@ -247,7 +257,9 @@ export class Pipeline {
 
   #settleStreaming(): void {
     while (this.#failure === undefined && this.#streaming.length > 0 && this.#streaming[0]!.remaining === 0) {
-      this.#streaming.shift()!.onDelivered?.();
+      const r = this.#streaming.shift()!;
+      r.onDelivered?.();
+      this.#o.sink.roundSettled?.(r.round);
     }
     this.#wake();
   }
@@ -273,11 +285,11 @@ export class Pipeline {
       const r = f.result!;
       this.#count(r);
 
-      const entry: PendingDelivery = { done: false, signals: r.signals.length, onDelivered: f.onDelivered };
+      const entry: PendingDelivery = { round: f.round, done: false, signals: r.signals.length, onDelivered: f.onDelivered };
       this.#pending.push(entry);
       let written: Promise<void>;
       try {
-        written = this.#o.sink.write(r.signals);
+        written = this.#o.sink.write(r.signals, f.round);
       } catch (err) {
         written = Promise.reject(err);
       }
@@ -301,6 +313,7 @@ export class Pipeline {
       const e = this.#pending.shift()!;
       this.counters.signalsDelivered += e.signals;
       e.onDelivered?.();
+      this.#o.sink.roundSettled?.(e.round);
     }
     this.#wake();
   }

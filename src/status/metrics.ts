@@ -5,6 +5,7 @@ import { packageRoot } from '../app/package-root.js';
 import { LATENCY_BUCKETS_US, PROTOCOL_VERSION, type LatencySummary } from '../protocol/messages.js';
 import type { StrategyStatus, SupervisorStatus } from './status-document.js';
 import type { ShardsStatus } from '../transport/kafka/shards/shards-status.js';
+import type { TransactionsStatus } from '../transport/kafka/transactions/transactions-status.js';
 
 /** What the metrics are read from at scrape time (the components keep the counts; nothing is counted twice). */
 export interface MetricSources {
@@ -17,6 +18,8 @@ export interface MetricSources {
   producer?: () => { inFlight: number; deadLettered: number; queueFullWaits: number } | undefined;
   /** a sharded runner's shards (kafka.shards.enabled) */
   shards?: () => ShardsStatus | undefined;
+  /** exactly-once delivery's shard transactions (kafka.delivery: exactly-once) */
+  transactions?: () => TransactionsStatus | undefined;
   ready?: () => boolean;
 }
 
@@ -145,9 +148,39 @@ export function createMetrics(src: MetricSources): Registry {
     counter('shard_events_total', 'Shard ownership changes on this runner', ['event'], (c) => {
       const k = shards()?.counters;
       if (k === undefined) return;
-      for (const event of ['acquired', 'released', 'lost', 'rebalances', 'releaseTimeouts', 'positionsUnreadable'] as const) c.inc({ event: snakeCase(event) }, k[event] ?? 0);
+      for (const event of ['acquired', 'released', 'lost', 'fenced', 'rebalances', 'releaseTimeouts', 'positionsUnreadable'] as const) c.inc({ event: snakeCase(event) }, k[event] ?? 0);
     });
     counter('shard_dropped_signals_total', 'Signals of shards released or lost here, produced afterwards and never published (their next owner emits them)', [], (c) => c.inc(shards()?.counters['droppedSignals'] ?? 0));
+  }
+  if (src.transactions !== undefined) {
+    const txns = src.transactions;
+    counter('shard_transactions_total', "Each held shard's transactions (exactly-once delivery) by outcome, since this runner acquired it", ['shard', 'outcome'], (c) => {
+      for (const s of txns()?.shards ?? []) {
+        c.inc({ shard: String(s.shard), outcome: 'committed' }, s.committed);
+        c.inc({ shard: String(s.shard), outcome: 'aborted' }, s.aborted);
+      }
+    });
+    counter('shard_transaction_seconds_total', "Time each held shard's committed transactions took, begin to the broker's answer (divide by the committed count for the mean)", ['shard'], (c) => {
+      for (const s of txns()?.shards ?? []) c.inc({ shard: String(s.shard) }, (s.avg_commit_ms * s.committed) / 1000);
+    });
+    gauge('shard_transaction_open_age_seconds', "How long each held shard's oldest signal not yet committed has waited: its open transaction's age", ['shard'], (g) => {
+      for (const s of txns()?.shards ?? []) g.set({ shard: String(s.shard) }, s.open_age_ms / 1000);
+    });
+    gauge('transaction_commit_seconds', 'Commit duration over the last 1,024 shard transactions on this runner: median (p50), p99 and max', ['stat'], (g) => {
+      const t = txns();
+      if (t === undefined) return;
+      g.set({ stat: 'p50' }, t.commit_ms.p50 / 1000);
+      g.set({ stat: 'p99' }, t.commit_ms.p99 / 1000);
+      g.set({ stat: 'max' }, t.commit_ms.max / 1000);
+    });
+    counter('transaction_events_total', 'Shard transaction events on this runner: producers fenced by a new owner, producers rebuilt after a fatal error, initTransactions failures', ['event'], (c) => {
+      const t = txns();
+      if (t === undefined) return;
+      c.inc({ event: 'fenced' }, t.fenced);
+      c.inc({ event: 'rebuilt' }, t.rebuilds);
+      c.inc({ event: 'init_failed' }, t.init_failures);
+    });
+    gauge('transaction_waiting_signals', 'Signals waiting for their shard transaction to commit', [], (g) => g.set(txns()?.waiting_signals ?? 0));
   }
 
   // What is running: one series, value 1, the facts as labels (join on it in queries).

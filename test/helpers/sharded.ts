@@ -1,8 +1,17 @@
 import type { KafkaJS } from '@confluentinc/kafka-javascript';
+import { writeFileSync } from 'node:fs';
+import { expect } from 'vitest';
+import { parseStrategyConfigs, type StrategyConfigInput } from '../../src/config/strategy-config.js';
 import { SignalSchema, type Signal } from '../../src/domain/signal.js';
+import type { Tick } from '../../src/domain/tick.js';
 import type { ServiceConfigInput } from '../../src/config/service-config.js';
-import { retain } from './private-broker.js';
-import { serviceConfigInput, spawnRunner, type TestTopics } from './service.js';
+import { StrategyRegistry } from '../../src/strategies/registry.js';
+import { produce } from './infra.js';
+import { retain, type PrivateBroker } from './private-broker.js';
+import { referenceSignals } from './reference.js';
+import { FIXTURE_MODULES, FIXTURES } from './runtime.js';
+import { eventually, serviceConfigInput, spawnRunner, type TestTopics } from './service.js';
+import { compareSignals, describeComparison } from './signal-check.js';
 
 export type ShardedRunner = Awaited<ReturnType<typeof spawnRunner>> & { name: string };
 
@@ -19,6 +28,7 @@ export async function spawnShardedRunner(t: TestTopics, databaseUrl: string, nam
   const input = serviceConfigInput(t, databaseUrl, {
     ...o.extra,
     kafka: {
+      ...(o.extra?.kafka as object | undefined),
       ...(o.brokers === undefined ? {} : { brokers: [o.brokers] }),
       groupId: t.groupId,
       topics: { ticks: t.ticks, fills: t.fills, deadLetter: t.deadLetter, signals: t.signals },
@@ -76,10 +86,21 @@ export interface EmittedSignal {
   at: number;
 }
 
-/** Read a signals topic from the beginning until `done` says enough (or the time runs out). */
-export async function readEmitted(kafka: KafkaJS.Kafka, topic: string, groupId: string, done: (got: EmittedSignal[]) => boolean, timeoutMs = 60_000): Promise<EmittedSignal[]> {
+/**
+ * Read a signals topic from the beginning until `done` says enough (or the
+ * time runs out); `read_committed` (the default) sees only committed
+ * transactions, `read_uncommitted` aborted ones too.
+ */
+export async function readEmitted(
+  kafka: KafkaJS.Kafka,
+  topic: string,
+  groupId: string,
+  done: (got: EmittedSignal[]) => boolean,
+  timeoutMs = 60_000,
+  isolation: 'read_committed' | 'read_uncommitted' = 'read_committed',
+): Promise<EmittedSignal[]> {
   const got: EmittedSignal[] = [];
-  const reader = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false } });
+  const reader = kafka.consumer({ kafkaJS: { groupId, fromBeginning: true, autoCommit: false, readUncommitted: isolation === 'read_uncommitted' } });
   retain(reader);
   await reader.connect();
   await reader.subscribe({ topics: [topic] });
@@ -121,3 +142,89 @@ export function zombieSignals(emitted: readonly EmittedSignal[], events: readonl
     return latest !== undefined && latest.runner !== s.runner;
   });
 }
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export const TOKENS = [256265, 260105, 738561, 408065, 341249, 779521];
+/** Strategies spread over the shards, several of them spanning instruments in different partitions. */
+export function strategyRows(n: number): StrategyConfigInput[] {
+  const rows: StrategyConfigInput[] = [];
+  for (let i = 0; i < n; i++) {
+    const instruments = [TOKENS[i % TOKENS.length]!, TOKENS[(i + 2) % TOKENS.length]!, TOKENS[(i + 3) % TOKENS.length]!];
+    rows.push(
+      i % 2 === 0
+        ? { id: `mom-${i}`, strategy_type: 'SimpleMomentumStrategy', instruments, parameters: { lookback_period: 4 + (i % 5), momentum_threshold: 0.0015 } }
+        : { id: `mr-${i}`, strategy_type: 'MeanReversionStrategy', instruments, parameters: { lookback_period: 8 + (i % 7), deviation_threshold: 1.1 } },
+    );
+  }
+  return rows;
+}
+
+export async function reference(rows: StrategyConfigInput[], ticks: readonly Tick[]): Promise<Signal[]> {
+  return referenceSignals(await StrategyRegistry.create(FIXTURE_MODULES, FIXTURES), parseStrategyConfigs(rows, 'test').configs, ticks);
+}
+
+/** Produce the ticks in chunks at a steady pace (keyed by instrument: one instrument, one partition). */
+export async function flow(topic: string, ticks: readonly Tick[], chunk: number, pauseMs: number, progress: { sent: number }): Promise<void> {
+  for (let i = 0; i < ticks.length; i += chunk) {
+    await produce(topic, ticks.slice(i, i + chunk).map((x) => ({ key: String(x.instrument_token), value: x })));
+    progress.sent = Math.min(ticks.length, i + chunk);
+    await sleep(pauseMs);
+  }
+}
+
+/** Produce to a private broker (keyed by instrument), through a fresh producer each time. */
+export async function produceTo(broker: PrivateBroker, topic: string, ticks: readonly Tick[]): Promise<void> {
+  const producer = broker.kafka().producer({ kafkaJS: { acks: -1 } });
+  retain(producer);
+  await producer.connect();
+  await producer.send({ topic, messages: ticks.map((x) => ({ key: String(x.instrument_token), value: JSON.stringify(x) })) });
+  await producer.disconnect();
+}
+
+/** A runner's error and warning log lines (librdkafka's connection noise left out), for a failure message. */
+export function errorLines(r: ShardedRunner): string {
+  return r
+    .stdout()
+    .split('\n')
+    .filter((l) => /"level":"(error|fatal)"/.test(l) && !l.includes('Connect to ipv4'))
+    .slice(-20)
+    .join('\n');
+}
+
+/** Signals as a set of their JSON (for comparing two runs). */
+export const asSet = (list: readonly EmittedSignal[]): Set<string> => new Set(list.map((e) => e.raw));
+
+/** Until the runners together hold every one of `shards` shards, each live with no lag. */
+export async function allLiveOf(runners: readonly ShardedRunner[], shards: number, timeoutMs = 90_000): Promise<void> {
+  await eventually(
+    'every shard held once and live, with no lag',
+    async () => {
+      const docs = await Promise.all(runners.map((r) => shardsOf(r)));
+      return docs.flatMap((d) => d?.shards ?? []).map((s) => `${s.shard}:${s.state}:${s.lag}`);
+    },
+    (list) => list.length === shards && new Set(list.map((x) => x.split(':')[0])).size === shards && list.every((x) => x.endsWith(':live:0')),
+    timeoutMs,
+  );
+}
+
+/** The de-duplicated union of what was emitted against the reference: nothing lost, nothing extra, duplicates identical. */
+export function checkUnion(emitted: readonly EmittedSignal[], want: readonly Signal[]): { duplicates: number } {
+  const cmp = compareSignals(
+    emitted.map((e) => e.signal),
+    want,
+  );
+  // SR_SHARDING_DEBUG=FILE keeps what was emitted and what was wanted, for a failed comparison.
+  const debug = process.env['SR_SHARDING_DEBUG'];
+  if (debug) writeFileSync(debug, JSON.stringify({ emitted, want }));
+  expect(describeComparison(cmp)).toEqual(describeComparison({ missing: [], extra: [], conflicting: [], wrong: [], duplicates: cmp.duplicates }));
+  // Duplicates are byte-identical.
+  const byId = new Map<string, string>();
+  for (const e of emitted) {
+    const before = byId.get(e.signal.signal_id);
+    if (before !== undefined) expect(e.raw).toBe(before);
+    else byId.set(e.signal.signal_id, e.raw);
+  }
+  return { duplicates: cmp.duplicates };
+}
+

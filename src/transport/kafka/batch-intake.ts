@@ -35,7 +35,7 @@ export class BatchIntake {
   }
 
   /** Count, log and dead-letter one bad record; rejects when the dead letter is not acknowledged. */
-  async reject(topic: string, partition: number, m: RejectedRecord, reason: string, code: DeadLetter['code']): Promise<void> {
+  async reject(topic: string, partition: number, m: RejectedRecord, reason: string, code: DeadLetter['code'], shard?: number): Promise<void> {
     const { counters, log } = this.#ctx;
     if (code === 'TICK_INVALID') counters.badTicks++;
     else counters.badFills++;
@@ -43,7 +43,9 @@ export class BatchIntake {
     log.warn({ topic, partition, offset, code, reason }, 'bad record sent to the dead-letter topic');
     const key = m.key === undefined || m.key === null ? null : typeof m.key === 'string' ? Buffer.from(m.key) : m.key;
     try {
-      await this.#ctx.deadLetter({ topic, partition, offset, key, value: m.value ?? null, reason, code });
+      const d: DeadLetter = { topic, partition, offset, key, value: m.value ?? null, reason, code };
+      if (shard !== undefined) d.shard = shard;
+      await this.#ctx.deadLetter(d);
     } catch (err) {
       // Not acknowledged: fail the input so the offset is never committed past this record.
       throw new RunnerError('KAFKA_UNAVAILABLE', `dead-letter produce failed for ${topic}[${partition}]@${offset}: ${(err as Error).message}`, { cause: err });

@@ -65,6 +65,11 @@ export class InputConsumer {
     return this.#consumer !== undefined;
   }
 
+  /** The client (created by start()): what a transaction's sendOffsets needs for the group's metadata. */
+  get client(): NativeConsumer | undefined {
+    return this.#consumer;
+  }
+
   get stats(): ConsumeLoopStats {
     return this.#loop.stats;
   }

@@ -103,6 +103,34 @@ export const KafkaConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * `at-least-once`: a signal is published as soon as its round is computed; after a crash the
+     * ticks since the last committed position are processed again and their signals published again
+     * (downstream de-duplicates by signal_id). `exactly-once` (needs `shards.enabled`): each shard's
+     * signals, its dead letters and its position are committed in one Kafka transaction
+     * (docs/kafka.md "Exactly-once"); a `read_committed` consumer sees each signal once.
+     */
+    delivery: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
+    /** the transactions of `delivery: exactly-once` */
+    transactions: z
+      .object({
+        /** how often each shard's transaction is committed: signals become visible to read_committed consumers then */
+        commitIntervalMs: z.number().int().min(5).max(10_000).default(100),
+        /** commit earlier once this many rounds were settled since the last commit */
+        maxRounds: z.number().int().min(1).max(100_000).default(100),
+        /** a shard with no new signal commits its position only this often (a position alone changes nothing downstream) */
+        positionIntervalMs: z.number().int().min(10).max(600_000).default(1000),
+        /** librdkafka transaction.timeout.ms: the broker aborts a transaction left open longer (a crashed runner's) */
+        timeoutMs: z.number().int().min(1000).max(900_000).default(10_000),
+        /** shard transactions committed at once (each holds one of libuv's threads while it waits for the broker) */
+        concurrency: z.number().int().min(1).max(16).default(2),
+        /** prefix of each shard's transactional.id (`{prefix}.shard-{n}`); default the groupId: one per deployment */
+        idPrefix: z.string().min(1).optional(),
+        /** signals buffered for transactions not yet committed before the pipeline waits */
+        maxBufferedSignals: z.number().int().min(100).default(100_000),
+      })
+      .strict()
+      .prefault({}),
     /** create missing topics at start (development; production topics are created by their owners) */
     createTopics: z
       .object({ enabled: z.boolean().default(false), partitions: z.number().int().min(1).default(6), replicationFactor: z.number().int().min(-1).default(-1) })
@@ -112,7 +140,16 @@ export const KafkaConfigSchema = z
     consumerOptions: librdkafkaOptions,
     producerOptions: librdkafkaOptions,
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.delivery === 'exactly-once' && !c.shards.enabled) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['delivery'],
+        message: "exactly-once delivery commits each shard's signals and position in one transaction: it needs kafka.shards.enabled: true (one runner holds every shard by default)",
+      });
+    }
+  });
 
 export type KafkaConfig = z.output<typeof KafkaConfigSchema>;
 
@@ -123,6 +160,11 @@ export function signalTopic(c: KafkaConfig, broker: string): string {
 /** The coordination topic of a sharded deployment. */
 export function shardsTopic(c: KafkaConfig): string {
   return c.shards.topic ?? `${c.groupId}.shards`;
+}
+
+/** The transactional.id of a shard's producer under exactly-once delivery: one per deployment and shard, so a new owner fences the old. */
+export function shardTransactionalId(c: KafkaConfig, shard: number): string {
+  return `${c.transactions.idPrefix ?? c.groupId}.shard-${shard}`;
 }
 
 /** This runner's name in a sharded deployment: kafka.shards.instance, or host name and process id. */

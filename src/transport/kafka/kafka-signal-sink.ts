@@ -17,6 +17,8 @@ export interface DeadLetter {
   value: Buffer | null;
   reason: string;
   code: 'TICK_INVALID' | 'FILL_INVALID';
+  /** a sharded runner: the shard that dead-letters the record (its transaction carries it under exactly-once) */
+  shard?: number;
 }
 
 /** One write() (or one dead letter): resolved when its last message is acknowledged, rejected at its first failure. */
@@ -31,6 +33,18 @@ interface Delivery {
 }
 
 type Headers = { [key: string]: string | Buffer }[];
+
+/** A dead letter's headers: why, what code, and where the record came from. */
+export function deadLetterHeaders(d: DeadLetter): Headers {
+  return [
+    { 'x-dlq-reason': d.reason },
+    { 'x-dlq-error-code': d.code },
+    { 'x-dlq-source-topic': d.topic },
+    { 'x-dlq-source-partition': String(d.partition) },
+    { 'x-dlq-source-offset': d.offset },
+    { 'x-dlq-at': new Date().toISOString() },
+  ];
+}
 
 /** A message not yet handed to librdkafka (its local queue was full). */
 interface Waiting {
@@ -161,14 +175,7 @@ export class KafkaSignalSink implements SignalSink {
 
   /** The original bytes and headers, plus where they came from and why they were rejected; resolves on acknowledgement. */
   async deadLetter(d: DeadLetter): Promise<void> {
-    const headers: Headers = [
-      { 'x-dlq-reason': d.reason },
-      { 'x-dlq-error-code': d.code },
-      { 'x-dlq-source-topic': d.topic },
-      { 'x-dlq-source-partition': String(d.partition) },
-      { 'x-dlq-source-offset': d.offset },
-      { 'x-dlq-at': new Date().toISOString() },
-    ];
+    const headers = deadLetterHeaders(d);
     const topic = this.#c.topics.deadLetter;
     await this.#send(0, [topic], (delivery) => this.#produce(topic, d.value, d.key, headers, delivery));
     this.deadLettered++;

@@ -3,109 +3,36 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseStrategyConfigs, type StrategyConfigInput } from '../../../src/config/strategy-config.js';
 import { shardOf } from '../../../src/routing/shard-of.js';
-import { StrategyRegistry } from '../../../src/strategies/registry.js';
 import { createTopics, kafka, produce } from '../../helpers/infra.js';
-import { PrivateBroker, retain } from '../../helpers/private-broker.js';
-import { referenceSignals } from '../../helpers/reference.js';
-import { FIXTURE_MODULES, FIXTURES } from '../../helpers/runtime.js';
+import type { StrategyConfigInput } from '../../../src/config/strategy-config.js';
+import { PrivateBroker } from '../../helpers/private-broker.js';
 import { CLI, eventually, insertStrategy, serviceConfigInput, strategyDatabase, testTopics, type TestTopics } from '../../helpers/service.js';
-import { ownershipEvents, readEmitted, shardsOf, spawnShardedRunner, zombieSignals, type EmittedSignal, type ShardedRunner } from '../../helpers/sharded.js';
-import { compareSignals, describeComparison } from '../../helpers/signal-check.js';
+import {
+  allLiveOf,
+  asSet,
+  checkUnion,
+  errorLines,
+  flow,
+  ownershipEvents,
+  produceTo,
+  readEmitted,
+  reference,
+  shardsOf,
+  sleep,
+  spawnShardedRunner,
+  strategyRows,
+  TOKENS,
+  zombieSignals,
+  type ShardedRunner,
+} from '../../helpers/sharded.js';
 import { randomWalk } from '../../helpers/ticks.js';
-import type { Signal } from '../../../src/domain/signal.js';
-import type { Tick } from '../../../src/domain/tick.js';
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-const TOKENS = [256265, 260105, 738561, 408065, 341249, 779521];
 const SHARDS = 8;
-
-/** Strategies spread over the shards, several of them spanning instruments in different partitions. */
-function strategyRows(n: number): StrategyConfigInput[] {
-  const rows: StrategyConfigInput[] = [];
-  for (let i = 0; i < n; i++) {
-    const instruments = [TOKENS[i % TOKENS.length]!, TOKENS[(i + 2) % TOKENS.length]!, TOKENS[(i + 3) % TOKENS.length]!];
-    rows.push(
-      i % 2 === 0
-        ? { id: `mom-${i}`, strategy_type: 'SimpleMomentumStrategy', instruments, parameters: { lookback_period: 4 + (i % 5), momentum_threshold: 0.0015 } }
-        : { id: `mr-${i}`, strategy_type: 'MeanReversionStrategy', instruments, parameters: { lookback_period: 8 + (i % 7), deviation_threshold: 1.1 } },
-    );
-  }
-  return rows;
-}
-
-async function reference(rows: StrategyConfigInput[], ticks: readonly Tick[]): Promise<Signal[]> {
-  return referenceSignals(await StrategyRegistry.create(FIXTURE_MODULES, FIXTURES), parseStrategyConfigs(rows, 'test').configs, ticks);
-}
-
-/** Produce the ticks in chunks at a steady pace (keyed by instrument: one instrument, one partition). */
-async function flow(topic: string, ticks: readonly Tick[], chunk: number, pauseMs: number, progress: { sent: number }): Promise<void> {
-  for (let i = 0; i < ticks.length; i += chunk) {
-    await produce(topic, ticks.slice(i, i + chunk).map((x) => ({ key: String(x.instrument_token), value: x })));
-    progress.sent = Math.min(ticks.length, i + chunk);
-    await sleep(pauseMs);
-  }
-}
-
-/** Produce to a private broker (keyed by instrument), through a fresh producer each time. */
-async function produceTo(broker: PrivateBroker, topic: string, ticks: readonly Tick[]): Promise<void> {
-  const producer = broker.kafka().producer({ kafkaJS: { acks: -1 } });
-  retain(producer);
-  await producer.connect();
-  await producer.send({ topic, messages: ticks.map((x) => ({ key: String(x.instrument_token), value: JSON.stringify(x) })) });
-  await producer.disconnect();
-}
-
-/** A runner's error and warning log lines (librdkafka's connection noise left out), for a failure message. */
-function errorLines(r: ShardedRunner): string {
-  return r
-    .stdout()
-    .split('\n')
-    .filter((l) => /"level":"(error|fatal)"/.test(l) && !l.includes('Connect to ipv4'))
-    .slice(-20)
-    .join('\n');
-}
-
-/** Signals as a set of their JSON (for comparing two runs). */
-const asSet = (list: readonly EmittedSignal[]): Set<string> => new Set(list.map((e) => e.raw));
 
 /** Until the runners together hold every shard, each live with no lag. */
 async function allLive(runners: readonly ShardedRunner[], timeoutMs = 90_000): Promise<void> {
   await allLiveOf(runners, SHARDS, timeoutMs);
-}
-
-async function allLiveOf(runners: readonly ShardedRunner[], shards: number, timeoutMs = 90_000): Promise<void> {
-  await eventually(
-    'every shard held once and live, with no lag',
-    async () => {
-      const docs = await Promise.all(runners.map((r) => shardsOf(r)));
-      return docs.flatMap((d) => d?.shards ?? []).map((s) => `${s.shard}:${s.state}:${s.lag}`);
-    },
-    (list) => list.length === shards && new Set(list.map((x) => x.split(':')[0])).size === shards && list.every((x) => x.endsWith(':live:0')),
-    timeoutMs,
-  );
-}
-
-/** The de-duplicated union of what was emitted against the reference: nothing lost, nothing extra, duplicates identical. */
-function checkUnion(emitted: readonly EmittedSignal[], want: readonly Signal[]): { duplicates: number } {
-  const cmp = compareSignals(
-    emitted.map((e) => e.signal),
-    want,
-  );
-  // SR_SHARDING_DEBUG=FILE keeps what was emitted and what was wanted, for a failed comparison.
-  const debug = process.env['SR_SHARDING_DEBUG'];
-  if (debug) writeFileSync(debug, JSON.stringify({ emitted, want }));
-  expect(describeComparison(cmp)).toEqual(describeComparison({ missing: [], extra: [], conflicting: [], wrong: [], duplicates: cmp.duplicates }));
-  // Duplicates are byte-identical.
-  const byId = new Map<string, string>();
-  for (const e of emitted) {
-    const before = byId.get(e.signal.signal_id);
-    if (before !== undefined) expect(e.raw).toBe(before);
-    else byId.set(e.signal.signal_id, e.raw);
-  }
-  return { duplicates: cmp.duplicates };
 }
 
 describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => {

@@ -23,7 +23,7 @@ export class ShardSignalGate implements SignalSink {
     this.name = inner.name;
   }
 
-  write(signals: readonly Signal[]): Promise<void> {
+  write(signals: readonly Signal[], round?: number): Promise<void> {
     const book = this.#book;
     let out: Signal[] | undefined;
     for (let i = 0; i < signals.length; i++) {
@@ -39,7 +39,11 @@ export class ShardSignalGate implements SignalSink {
       this.#counters.droppedSignals++;
       if (shard !== undefined) shard.droppedSignals++;
     }
-    return this.#inner.write(out ?? signals);
+    return this.#inner.write(out ?? signals, round);
+  }
+
+  roundSettled(round: number): void {
+    this.#inner.roundSettled?.(round);
   }
 
   flush(): Promise<void> {

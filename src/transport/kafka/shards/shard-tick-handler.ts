@@ -6,12 +6,22 @@ import type { NativeMessage } from '../native-client.js';
 import type { FedShard, ShardBook } from './shard-book.js';
 import type { Feed, Shard } from './shard.js';
 
-/** One event being built: ticks for a set of shards, warm-up or live. */
+/** Per shard, the next offset per partition an event's ticks take it to. */
+type Marks = Map<Shard, Map<number, number>>;
+
+/** One event being built: ticks for a set of shards, warm-up or live; a live one carries the marks of its own ticks. */
 interface Segment {
   warm: boolean;
   key: string;
   ids: number[];
   ticks: Tick[];
+  marks: Marks | undefined;
+}
+
+function addMark(marks: Marks, shard: Shard, partition: number, next: number): void {
+  let m = marks.get(shard);
+  if (m === undefined) marks.set(shard, (m = new Map()));
+  m.set(partition, next);
 }
 
 export interface ShardTickHandlerHooks {
@@ -32,9 +42,13 @@ export interface ShardTickHandlerHooks {
  * order, one event per run of messages with the same shard sets (in steady
  * state: every live shard, one event per consume), each with the filter of
  * its shards, so each shard's strategies see each of its ticks once, in
- * offset order per partition. The last live event carries the marks: once
- * its signals (and all earlier ones) are acknowledged, each shard's
- * delivered position moves to where it got in each partition.
+ * offset order per partition. Each live event carries the marks of its own
+ * ticks: once its signals (and all earlier ones) are acknowledged, each of
+ * its shards' delivered position moves past them in each partition. So a
+ * position never passes a tick whose signals are not acknowledged, and an
+ * acknowledged signal's tick is inside the position as soon as its event
+ * settles (what lets a transaction carry exactly the signals of the
+ * position it commits: transactions/shard-transactions.ts).
  *
  * A bad record is dead-lettered by one shard per partition (the book's
  * `deadLetterShard`), when that shard reads it live: once in the deployment.
@@ -72,7 +86,8 @@ export class ShardTickHandler {
     const segments: Segment[] = [];
     let warmSeg: Segment | undefined;
     let liveSeg: Segment | undefined;
-    const marks = new Map<Shard, Map<number, number>>();
+    /** marks of offsets no live event holds (a partition run of bad records only): on the last live event */
+    let tail: Marks | undefined;
     let dead: Promise<void>[] | undefined;
     let skipped = 0;
     let unowned = 0;
@@ -82,7 +97,7 @@ export class ShardTickHandler {
     const segment = (warm: boolean, ids: number[], key: string): Segment => {
       const cur = warm ? warmSeg : liveSeg;
       if (cur !== undefined && cur.key === key) return cur;
-      const s: Segment = { warm, key, ids, ticks: [] };
+      const s: Segment = { warm, key, ids, ticks: [], marks: undefined };
       segments.push(s);
       // A new event of one kind closes the current one of the other: per shard, order holds.
       if (warm) {
@@ -93,11 +108,6 @@ export class ShardTickHandler {
         warmSeg = undefined;
       }
       return s;
-    };
-    const mark = (shard: Shard, partition: number, next: number): void => {
-      let m = marks.get(shard);
-      if (m === undefined) marks.set(shard, (m = new Map()));
-      m.set(partition, next);
     };
 
     let i = 0;
@@ -119,6 +129,8 @@ export class ShardTickHandler {
       const fedIds = fed.map((f) => f.shard.id);
       const fedKey = fedIds.join(',');
       let handedOver = false;
+      /** all joined: the live event this partition's last tick went into (it takes the run's marks) */
+      let runSeg: Segment | undefined;
       for (let k = i; k < end; k++) {
         const m = messages[k]!;
         const o = m.offset;
@@ -131,11 +143,13 @@ export class ShardTickHandler {
         let warmIds: number[] | undefined;
         let liveIds: number[];
         let liveKey: string;
+        let liveFed: FedShard[] | undefined;
         if (allJoined) {
           liveIds = fedIds;
           liveKey = fedKey;
         } else {
           liveIds = [];
+          liveFed = [];
           for (const f of fed) {
             const part = f.part;
             if (!part.joined) {
@@ -145,7 +159,7 @@ export class ShardTickHandler {
             if (o < part.warmUntil) (warmIds ??= []).push(f.shard.id);
             else {
               liveIds.push(f.shard.id);
-              mark(f.shard, partition, o + 1);
+              liveFed.push(f);
             }
           }
           liveKey = liveIds.join(',');
@@ -156,21 +170,30 @@ export class ShardTickHandler {
         }
         const value = m.value;
         const r = value === null || value === undefined ? TOMBSTONE : decodeTick(value.toString('utf8'));
-        if (!r.ok) {
-          if (liveIds.includes(dlShard)) (dead ??= []).push(this.#intake.reject(topic, partition, m, r.reason, 'TICK_INVALID'));
-          continue;
-        }
-        if (warmIds !== undefined) {
+        if (r.ok && warmIds !== undefined) {
           segment(true, warmIds, warmIds.join(',')).ticks.push(r.tick);
           warmCount++;
         }
+        let seg: Segment | undefined;
         if (liveIds.length > 0) {
-          segment(false, liveIds, liveKey).ticks.push(r.tick);
-          liveCount++;
+          seg = segment(false, liveIds, liveKey);
+          if (r.ok) {
+            seg.ticks.push(r.tick);
+            liveCount++;
+            if (allJoined) runSeg = seg;
+          }
+          if (liveFed !== undefined) {
+            seg.marks ??= new Map();
+            for (const f of liveFed) addMark(seg.marks, f.shard, partition, o + 1);
+          }
         }
+        if (!r.ok && liveIds.includes(dlShard)) (dead ??= []).push(this.#intake.reject(topic, partition, m, r.reason, 'TICK_INVALID', dlShard));
       }
       const last = messages[end - 1]!.offset + 1;
-      if (allJoined && !handedOver) for (const f of fed) mark(f.shard, partition, last);
+      if (allJoined && !handedOver) {
+        const into = runSeg === undefined ? (tail ??= new Map()) : (runSeg.marks ??= new Map());
+        for (const f of fed) addMark(into, f.shard, partition, last);
+      }
       if (main) {
         book.mainNext.set(partition, last);
         // A shard that was ahead of the main reader joins once the reader has passed its thresholds.
@@ -188,32 +211,47 @@ export class ShardTickHandler {
     const queue = this.#ctx.queue;
     // A catch-up reader's ticks are older than the live stream: kept out of the re-warm history.
     const catchUp = !main;
-    const shards = [...marks.keys()];
-    for (const s of shards) s.sent();
-    let lastLive = -1;
-    for (let k = 0; k < segments.length; k++) if (!segments[k]!.warm) lastLive = k;
-    for (let k = 0; k < segments.length; k++) {
-      const s = segments[k]!;
-      if (k === lastLive) break;
-      const ev: TickBatch = s.warm ? { kind: 'ticks', ticks: s.ticks, warmup: true, only: book.filterOf(s.ids), catchUp } : { kind: 'ticks', ticks: s.ticks, only: book.filterOf(s.ids), catchUp };
-      await queue.push(ev);
-    }
-    if (shards.length === 0 && lastLive < 0) return;
-    // Dead letters are acknowledged before the marks can be committed past them.
-    if (dead !== undefined) await Promise.all(dead);
-    const finalSeg = lastLive >= 0 ? segments[lastLive]! : undefined;
-    const onDelivered = (): void => {
-      for (const [shard, m] of marks) {
-        for (const [p, next] of m) shard.delivered(p, next);
-        shard.settled();
+    if (tail !== undefined) {
+      // Offsets with no live tick: their marks go with the last live event (or one of their own).
+      let lastLive: Segment | undefined;
+      for (const s of segments) if (!s.warm) lastLive = s;
+      if (lastLive === undefined) {
+        lastLive = { warm: false, key: '', ids: [], ticks: [], marks: undefined };
+        segments.push(lastLive);
       }
-    };
-    await queue.push({ kind: 'ticks', ticks: finalSeg?.ticks ?? [], only: book.filterOf(finalSeg?.ids ?? []), catchUp, onDelivered });
-    // Warm-up after the last live event (a shard still warming in a partition read after the live ones).
-    for (let k = lastLive + 1; k < segments.length; k++) {
-      const s = segments[k]!;
-      await queue.push({ kind: 'ticks', ticks: s.ticks, warmup: true, only: book.filterOf(s.ids), catchUp });
+      lastLive.marks ??= new Map();
+      for (const [shard, m] of tail) for (const [p, next] of m) addMark(lastLive.marks, shard, p, next);
     }
+    // Every shard with an event in flight counts it before any is pushed (a release waits for them).
+    for (const s of segments) if (s.marks !== undefined) for (const shard of s.marks.keys()) shard.sent();
+    let deadWaited = dead === undefined;
+    for (const s of segments) {
+      if (s.warm) {
+        await queue.push({ kind: 'ticks', ticks: s.ticks, warmup: true, only: book.filterOf(s.ids), catchUp });
+        continue;
+      }
+      const marks = s.marks;
+      if (marks !== undefined && !deadWaited) {
+        // Dead letters are accepted before a position can move past them.
+        deadWaited = true;
+        await Promise.all(dead!);
+      }
+      const ev: TickBatch = { kind: 'ticks', ticks: s.ticks, only: book.filterOf(s.ids), catchUp };
+      await queue.push(
+        marks === undefined
+          ? ev
+          : {
+              ...ev,
+              onDelivered: () => {
+                for (const [shard, m] of marks) {
+                  for (const [p, next] of m) shard.delivered(p, next);
+                  shard.settled();
+                }
+              },
+            },
+      );
+    }
+    if (!deadWaited) await Promise.all(dead!);
   }
 
   #handover(f: FedShard, mainNext: number): void {

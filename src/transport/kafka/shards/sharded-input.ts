@@ -20,6 +20,7 @@ import type { PartitionId } from '../partition-key.js';
 import { brokerStatus, brokerUnreachableReason, fetchStatus, partitionStatus, stateReasons } from '../input-status.js';
 import { PartitionPositions } from '../partition-position.js';
 import { TopicAdmin } from '../topic-admin.js';
+import { ShardTransactions } from '../transactions/shard-transactions.js';
 import { AssignedReader } from './assigned-reader.js';
 import { CatchUpReader } from './catch-up-reader.js';
 import { Shard } from './shard.js';
@@ -86,7 +87,13 @@ export class ShardedInput {
   readonly #topic: string;
   readonly instance: string;
   readonly counters: InputCounters = inputCounters();
-  readonly shardCounters = { acquired: 0, released: 0, lost: 0, rebalances: 0, positionsUnreadable: 0, releaseTimeouts: 0, droppedSignals: 0 };
+  readonly shardCounters = { acquired: 0, released: 0, lost: 0, fenced: 0, rebalances: 0, positionsUnreadable: 0, releaseTimeouts: 0, droppedSignals: 0 };
+  /**
+   * kafka.delivery exactly-once: each shard's signals, dead letters and
+   * position committed in one transaction of the shard's producer (the sink
+   * behind the gate; the positions are committed only there).
+   */
+  readonly transactions: ShardTransactions | undefined;
   readonly #store: ShardPositionStore;
   #highs = new Map<number, number>();
   #commitTimer: NodeJS.Timeout | undefined;
@@ -107,6 +114,21 @@ export class ShardedInput {
     this.#topic = shardsTopic(o.config);
     this.instance = shardInstance(o.config);
     const kafka: KafkaJS.Kafka = createKafka(o.config, o.logger);
+    this.book = new ShardBook(o.config.shards.count);
+    this.transactions =
+      o.config.delivery === 'exactly-once'
+        ? new ShardTransactions({
+            config: o.config,
+            logger: o.logger,
+            book: this.book,
+            coordinationTopic: this.#topic,
+            consumer: () => this.#coordinator.client,
+            unsharded: o.deadLetter,
+            runner: this.instance,
+            onFenced: (id) => this.#fenced(id),
+          })
+        : undefined;
+    const txns = this.transactions;
     this.#ctx = {
       config: o.config,
       log: this.#log,
@@ -114,12 +136,11 @@ export class ShardedInput {
       positions: this.#positions,
       broker: this.#broker,
       queue: this.#queue,
-      deadLetter: o.deadLetter,
+      deadLetter: txns === undefined ? o.deadLetter : (d) => txns.deadLetter(d),
       stopped: this.#stop.signal,
     };
     this.#admin = new TopicAdmin(kafka);
     this.#fills = new FillsReader(this.#ctx, this.#admin);
-    this.book = new ShardBook(o.config.shards.count);
     const mainHandler = new ShardTickHandler(this.#ctx, this.book, 'main');
     this.#main = new AssignedReader({
       config: o.config,
@@ -248,7 +269,8 @@ export class ShardedInput {
       this.#log.warn({ waited_ms: FIRST_ASSIGNMENT_WAIT_MS, group: this.#c.groupId }, 'no shard assignment from the group yet; running, and taking shards when it comes');
     }
     if (!this.#life.is('catching-up')) return;
-    this.#commitTimer = setInterval(() => this.commit(), this.#c.consumer.commitIntervalMs);
+    if (this.transactions === undefined) this.#commitTimer = setInterval(() => this.commit(), this.#c.consumer.commitIntervalMs);
+    else this.transactions.start();
     this.#lagTimer = setInterval(() => void this.#refreshHighWatermarks(), 5000);
     this.#life.to('consuming');
   }
@@ -270,6 +292,10 @@ export class ShardedInput {
     const out = parts.map((p) => ({ topic: p.topic, partition: p.partition, offset: -1 })); // OFFSET_END: nothing is read there
     if (ids.length === 0 || this.#stop.signal.aborted) return out;
     const t0 = Date.now();
+    // Exactly-once: the shards' producers first. Their initTransactions fences the previous owners and ends what they
+    // left open, so the positions read next are final (a pending transactional offset is read once it is decided).
+    if (this.transactions !== undefined) await this.transactions.acquire(ids, this.#stop.signal);
+    if (this.#stop.signal.aborted) return out;
     const stored = await this.#store.read(ids, this.#ticksPartitions);
     if (this.#stop.signal.aborted) return out;
     const shards: Shard[] = [];
@@ -347,7 +373,10 @@ export class ShardedInput {
 
   async #revoked(parts: PartitionId[], lost: boolean): Promise<void> {
     this.shardCounters.rebalances++;
-    const shards = parts.filter((p) => p.topic === this.#topic).map((p) => this.book.get(p.partition)).filter((s): s is Shard => s !== undefined);
+    const ids = parts.filter((p) => p.topic === this.#topic).map((p) => p.partition);
+    const shards = ids.map((id) => this.book.get(id)).filter((s): s is Shard => s !== undefined);
+    // Producers opened for shards whose acquisition did not finish.
+    this.transactions?.drop(ids.filter((id) => this.book.get(id) === undefined), 'not acquired');
     if (shards.length === 0) return;
     if (this.#stop.signal.aborted) {
       // Stopping: their positions were committed by close(); the runtime stops every strategy after the clients close.
@@ -358,6 +387,7 @@ export class ShardedInput {
     if (lost) {
       // Another runner may hold them already: nothing more is emitted for them from here (the gate), at once.
       for (const s of shards) this.#drop(s, 'dropped');
+      this.transactions?.drop(shards.map((s) => s.id), 'lost');
       this.#log.warn({ shards: shards.map((s) => s.id) }, 'shards lost (the group session expired): dropped, nothing more is emitted for them');
       this.#stopStrategies();
       return;
@@ -370,7 +400,9 @@ export class ShardedInput {
       this.#log.warn({ shards: shards.filter((s) => s.pending > 0).map((s) => s.id), timeout_ms: this.#c.shards.releaseTimeoutMs }, 'release: signals still unacknowledged after the timeout; committing what is, the next owner emits the rest');
     }
     const releasing = shards.filter((s) => s.state === 'releasing');
-    await this.#store.commit(releasing, true);
+    // Exactly-once: the shard's last transaction carries its settled signals and its position; else the position alone.
+    if (this.transactions !== undefined) await this.transactions.release(releasing.map((s) => s.id));
+    else await this.#store.commit(releasing, true);
     for (const s of releasing) this.#drop(s, 'released');
     this.#log.info({ shards: shards.map((s) => s.id), positions: Object.fromEntries(releasing.map((s) => [s.id, Object.fromEntries(s.position())])), ms: Date.now() - t0 }, 'shards released');
     this.#stopStrategies();
@@ -396,6 +428,20 @@ export class ShardedInput {
     else this.shardCounters.lost++;
   }
 
+  /**
+   * A shard's producer was fenced: a new owner holds the shard (this runner
+   * was paused or cut off past the session timeout and the group moved it).
+   * Dropped at once, like a lost shard: nothing more is emitted for it here.
+   */
+  #fenced(id: number): void {
+    const s = this.book.get(id);
+    if (s === undefined) return;
+    this.#drop(s, 'dropped');
+    this.shardCounters.fenced++;
+    this.#log.warn({ shard: id }, 'shard fenced by its new owner: dropped, nothing more is emitted for it');
+    this.#stopStrategies();
+  }
+
   /** The shards held here (their strategies run here). */
   held(): ReadonlySet<number> {
     return new Set([...this.book.all()].map((s) => s.id));
@@ -405,6 +451,7 @@ export class ShardedInput {
 
   /** Commit the position of every shard whose acknowledged position moved (every commitIntervalMs, and at close). */
   commit(): void {
+    if (this.transactions !== undefined) return; // committed inside the shards' transactions
     void this.#store.commit(
       [...this.book.all()].filter((s) => (s.state === 'active' || s.state === 'releasing') && s.changed()),
       false,
@@ -517,10 +564,9 @@ export class ShardedInput {
   /** After the pipeline drained: commit every shard's position (waiting for the answer), leave the group, close the clients. */
   async close(): Promise<void> {
     await this.stop();
-    await this.#store.commit(
-      [...this.book.all()].filter((s) => s.state === 'active' || s.state === 'releasing'),
-      true,
-    );
+    // Before the coordination consumer leaves: a transaction's offsets carry its group membership.
+    if (this.transactions !== undefined) await this.transactions.close();
+    else await this.#store.commit([...this.book.all()].filter((s) => s.state === 'active' || s.state === 'releasing'), true);
     const results = await Promise.allSettled([this.#coordinator.disconnect(), this.#main.disconnect(), this.#fills.disconnect(), this.#admin.close()]);
     for (const r of results) if (r.status === 'rejected') this.#log.warn({ err: r.reason }, 'kafka disconnect failed');
     for (const s of [...this.book.all()]) this.#drop(s, 'released');
