@@ -218,3 +218,19 @@ describe('loadServiceConfig', () => {
     expect(e.message).toContain('pool.size');
   });
 });
+
+describe('kafka.delivery', () => {
+  it('at-least-once by default; exactly-once with shards, with its transaction defaults', () => {
+    expect(parseServiceConfig({}, 'test', '/b').kafka.delivery).toBe('at-least-once');
+    const c = parseServiceConfig({ kafka: { delivery: 'exactly-once', shards: { enabled: true } } }, 'test', '/b');
+    expect(c.kafka.delivery).toBe('exactly-once');
+    expect(c.kafka.transactions).toMatchObject({ commitIntervalMs: 100, maxRounds: 100, positionIntervalMs: 1000, timeoutMs: 10_000, concurrency: 2 });
+  });
+
+  it('exactly-once without shards is a configuration error naming kafka.delivery and what it needs', () => {
+    const err = thrown(() => parseServiceConfig({ kafka: { delivery: 'exactly-once' } }, 'config.json', '/b'));
+    expect(err.code).toBe('CONFIG_INVALID');
+    expect(err.message).toContain('kafka.delivery');
+    expect(err.message).toContain('kafka.shards.enabled');
+  });
+});

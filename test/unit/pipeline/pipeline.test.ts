@@ -308,6 +308,30 @@ describe('Pipeline onDelivered', () => {
     ]);
   });
 
+  it('numbers the rounds for the sink and tells it each settled round in order, after its onDelivered (a transactional sink commits settled rounds only)', async () => {
+    const fake = new FakeSupervisor();
+    const events: string[] = [];
+    const sink = new (class extends MemorySignalSink {
+      override async write(signals: readonly Signal[], round?: number): Promise<void> {
+        events.push(`write ${round}: ${signals.map((x) => x.signal_id).join(',')}`);
+        await super.write(signals);
+      }
+      roundSettled(round: number): void {
+        events.push(`settled ${round}`);
+      }
+    })();
+    const { p } = pipeline(fake, sink, 4);
+    const run = p.run(eventsOf([batch(1, () => events.push('delivered 1')), batch(2), batch(3, () => events.push('delivered 3'))]));
+    await until(() => fake.rounds.length === 3, 'three dispatches');
+    fake.round(2).resolve(result([signal('b')]));
+    fake.round(3).resolve(result([signal('c')]));
+    await settle();
+    expect(events).toEqual([]);
+    fake.round(1).resolve(result([signal('a')]));
+    await run;
+    expect(events).toEqual(['write 0: a', 'write 1: b', 'write 2: c', 'delivered 1', 'settled 0', 'settled 1', 'delivered 3', 'settled 2']);
+  });
+
   it('is not called for a round whose sink write failed', async () => {
     const fake = new FakeSupervisor();
     fake.onDispatch = (r) => r.resolve(result([signal(`s${r.n}`)]));

@@ -170,4 +170,46 @@ describe('ShardTickHandler', () => {
     await new ShardTickHandler(ctx2, book2, 'main').onMessages(messagesOf('t', 2, 0, ['bad']));
     expect(ctx2.dead).toHaveLength(0);
   });
+
+  it('each live event carries the marks of its own ticks: a position never passes a tick of a later event, nor waits for one (what a transaction relies on)', async () => {
+    const ctx = testContext();
+    const book = new ShardBook(4);
+    book.mainNext.set(0, 100);
+    // Shard 0 live from 100; shard 1 warming up to 103 (its position), live from there.
+    const a = activeShard(book, 0, [[0, 100, 100, 'main']]);
+    const b = activeShard(book, 1, [[0, 103, 100, 'main']]);
+    a.parts.get(0)!.joined = true;
+    const h = new ShardTickHandler(ctx, book, 'main');
+    await h.onMessages(messagesOf('t', 0, 100, ticksFrom(100, 6))); // offsets 100..105
+    const live = ctx.events.filter((e) => (e as TickBatch).warmup !== true) as TickBatch[];
+    expect(live.map((e) => shape(book, e))).toEqual([
+      [false, [0], [100]],
+      [false, [0], [101]],
+      [false, [0], [102]],
+      [false, [0, 1], [103, 104, 105]],
+    ]);
+    expect([a.pending, b.pending]).toEqual([4, 1]);
+    // The first event settles alone: shard 0 past offset 100 only, shard 1 where it was.
+    live[0]!.onDelivered!();
+    expect([a.parts.get(0)!.delivered, b.parts.get(0)!.delivered]).toEqual([101, 103]);
+    for (const e of live.slice(1)) e.onDelivered!();
+    expect([a.parts.get(0)!.delivered, b.parts.get(0)!.delivered, a.pending, b.pending]).toEqual([106, 106, 0, 0]);
+  });
+
+  it('a run of bad records only: its marks go with a live event of no ticks, pushed after the dead letters are accepted', async () => {
+    const ctx = testContext();
+    const book = new ShardBook(4);
+    book.mainNext.set(0, 50);
+    const a = activeShard(book, 0, [[0, 50, 50, 'main']]);
+    a.parts.get(0)!.joined = true;
+    const h = new ShardTickHandler(ctx, book, 'main');
+    await h.onMessages(messagesOf('t', 0, 50, ['not json', '{"also":"bad"}']));
+    expect(ctx.dead.map((d) => [d.offset, d.shard])).toEqual([
+      ['50', 0],
+      ['51', 0],
+    ]);
+    expect(ctx.events.map((e) => shape(book, e))).toEqual([[false, [0], []]]);
+    (ctx.events[0] as TickBatch).onDelivered!();
+    expect(a.parts.get(0)!.delivered).toBe(52);
+  });
 });
