@@ -1,5 +1,6 @@
 import type { ShardPosition } from '../shards/shard-position.js';
-import type { Headers, TransactionalProducer } from './transactional-producer.js';
+import type { TxnProducer } from './shard-transactions.js';
+import type { Headers } from './transactional-producer.js';
 
 /** A signal waiting for its shard's next transaction, encoded, with the round it came from. */
 export interface PendingSignal {
@@ -46,7 +47,7 @@ export interface ShardTxnStats {
  */
 export class ShardTxn {
   readonly id: number;
-  producer: TransactionalProducer | undefined;
+  producer: TxnProducer | undefined;
   signals: PendingSignal[] = [];
   deadLetters: PendingDeadLetter[] = [];
   /** the position the last committed transaction carried (undefined before the first) */
