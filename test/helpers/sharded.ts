@@ -10,7 +10,8 @@ import { produce } from './infra.js';
 import { retain, type PrivateBroker } from './private-broker.js';
 import { referenceSignals } from './reference.js';
 import { FIXTURE_MODULES, FIXTURES } from './runtime.js';
-import { eventually, serviceConfigInput, spawnRunner, type TestTopics } from './service.js';
+import { eventually, serviceConfigInput, spawnRunner, strategyDatabase, testTopics, type TestTopics } from './service.js';
+import { randomWalk } from './ticks.js';
 import { compareSignals, describeComparison } from './signal-check.js';
 
 export type ShardedRunner = Awaited<ReturnType<typeof spawnRunner>> & { name: string };
@@ -228,3 +229,31 @@ export function checkUnion(emitted: readonly EmittedSignal[], want: readonly Sig
   return { duplicates: cmp.duplicates };
 }
 
+
+/** A test deployment's topics on a private broker (3 ticks partitions, one for each of the others). */
+export async function privateBrokerTopics(broker: PrivateBroker, prefix: string): Promise<TestTopics> {
+  const t: TestTopics = {
+    ticks: `${prefix}.ticks`,
+    fills: `${prefix}.fills`,
+    deadLetter: `${prefix}.dlq`,
+    signals: `${prefix}.{broker}.signals`,
+    signalTopic: (b) => `${prefix}.${b}.signals`,
+    groupId: `${prefix}.g`,
+  };
+  await broker.createTopics([{ topic: t.ticks, partitions: 3 }, ...[t.fills, t.deadLetter, t.signalTopic('paper')].map((topic) => ({ topic, partitions: 1 }))]);
+  return t;
+}
+
+/** Until the runners together hold all `shards` shards, each at least one. */
+export async function untilShared(runners: readonly ShardedRunner[], shards: number, timeoutMs = 60_000): Promise<void> {
+  await eventually(`${runners.length} runners share the ${shards} shards`, async () => (await Promise.all(runners.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((a, b) => a + b, 0) === shards && n.every((x) => x > 0), timeoutMs);
+}
+
+/** A test deployment: `strategies` rows in a fresh schema, topics (paper signals), `ticks` random-walk ticks and what replay emits for them. */
+export async function scenario(strategies: number, ticks: number, seed: number): Promise<{ rows: StrategyConfigInput[]; t: TestTopics; db: Awaited<ReturnType<typeof strategyDatabase>>; ticks: Tick[]; want: Signal[] }> {
+  const rows = strategyRows(strategies);
+  const t = await testTopics(['paper'], 3);
+  const db = await strategyDatabase(rows);
+  const list = randomWalk(TOKENS, ticks, seed);
+  return { rows, t, db, ticks: list, want: await reference(rows, list) };
+}

@@ -5,19 +5,22 @@ import type { Tick } from '../../../src/domain/tick.js';
 import { shardOf } from '../../../src/routing/shard-of.js';
 import { consumeUntil, kafka, produce } from '../../helpers/infra.js';
 import { PrivateBroker } from '../../helpers/private-broker.js';
-import { eventually, strategyDatabase, testTopics, type TestTopics } from '../../helpers/service.js';
+import { eventually, strategyDatabase, type TestTopics } from '../../helpers/service.js';
 import {
   allLiveOf,
   checkUnion,
   errorLines,
   ownershipEvents,
+  privateBrokerTopics,
   readEmitted,
   reference,
+  scenario,
   shardsOf,
   sleep,
   spawnShardedRunner,
   strategyRows,
   TOKENS,
+  untilShared,
   zombieSignals,
   type EmittedSignal,
   type ShardedRunner,
@@ -76,11 +79,7 @@ async function deadLetters(topic: string, expected: number): Promise<string[]> {
 
 describe('exactly-once signals (kafka.delivery: exactly-once)', { timeout: 600_000 }, () => {
   it('one runner: every signal once to a read_committed consumer, each malformed record dead-lettered once, transactions on /status and /metrics', async () => {
-    const rows = strategyRows(8);
-    const t = await testTopics(['paper'], 3);
-    const db = await strategyDatabase(rows);
-    const ticks = randomWalk(TOKENS, 6000, 21);
-    const want = await reference(rows, ticks);
+    const { t, db, ticks, want } = await scenario(8, 6000, 21);
     const messages = withBadRecords(ticks, 500);
     const bad = messages.length - ticks.length;
     const a = await eosRunner(t, db.url, 'solo');
@@ -108,16 +107,12 @@ describe('exactly-once signals (kafka.delivery: exactly-once)', { timeout: 600_0
   });
 
   it('three runners, one killed with SIGKILL three times (started again each time), a fourth joining: every signal exactly once, every malformed record once', async () => {
-    const rows = strategyRows(16);
-    const t = await testTopics(['paper'], 3);
-    const db = await strategyDatabase(rows);
-    const ticks = randomWalk(TOKENS, 20_000, 23);
-    const want = await reference(rows, ticks);
+    const { t, db, ticks, want } = await scenario(16, 20_000, 23);
     const messages = withBadRecords(ticks, 1000);
     const bad = messages.length - ticks.length;
     const runners: ShardedRunner[] = [];
     for (const name of ['k1', 'k2', 'k3']) runners.push(await eosRunner(t, db.url, name));
-    await eventually('the three share the shards', async () => (await Promise.all(runners.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((a, b) => a + b, 0) === SHARDS && n.every((x) => x > 0), 60_000);
+    await untilShared(runners, SHARDS);
     const progress = { sent: 0 };
     const producing = flowMessages(t.ticks, messages, 100, 50, progress);
     let victim = runners[2]!;
@@ -147,16 +142,7 @@ describe('exactly-once signals (kafka.delivery: exactly-once)', { timeout: 600_0
 
   it('the broker frozen past the session timeout, then stopped and started again: every signal exactly once, every runner alive', async () => {
     const broker = await PrivateBroker.start();
-    const prefix = `eosfrz-${Date.now()}`;
-    const t: TestTopics = {
-      ticks: `${prefix}.ticks`,
-      fills: `${prefix}.fills`,
-      deadLetter: `${prefix}.dlq`,
-      signals: `${prefix}.{broker}.signals`,
-      signalTopic: (b) => `${prefix}.${b}.signals`,
-      groupId: `${prefix}.g`,
-    };
-    await broker.createTopics([{ topic: t.ticks, partitions: 3 }, ...[t.fills, t.deadLetter, t.signalTopic('paper')].map((topic) => ({ topic, partitions: 1 }))]);
+    const t = await privateBrokerTopics(broker, `eosfrz-${Date.now()}`);
     const rows = strategyRows(12);
     const db = await strategyDatabase(rows);
     const ticks = randomWalk(TOKENS, 12_000, 29);
@@ -192,14 +178,10 @@ describe('exactly-once signals (kafka.delivery: exactly-once)', { timeout: 600_0
   });
 
   it('a runner paused (SIGSTOP) past the session timeout is fenced: after SIGCONT it publishes nothing for the shards that moved, and the read_committed union is exact (zombie signals 0)', async () => {
-    const rows = strategyRows(12);
-    const t = await testTopics(['paper'], 3);
-    const db = await strategyDatabase(rows);
-    const ticks = randomWalk(TOKENS, 16_000, 31);
-    const want = await reference(rows, ticks);
+    const { t, db, ticks, want } = await scenario(12, 16_000, 31);
     const runners: ShardedRunner[] = [];
     for (const name of ['z1', 'z2', 'z3']) runners.push(await eosRunner(t, db.url, name));
-    await eventually('the three share the shards', async () => (await Promise.all(runners.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((a, b) => a + b, 0) === SHARDS && n.every((x) => x > 0), 60_000);
+    await untilShared(runners, SHARDS);
     const progress = { sent: 0 };
     const producing = flowMessages(
       t.ticks,

@@ -15,14 +15,17 @@ import {
   errorLines,
   flow,
   ownershipEvents,
+  privateBrokerTopics,
   produceTo,
   readEmitted,
   reference,
+  scenario,
   shardsOf,
   sleep,
   spawnShardedRunner,
   strategyRows,
   TOKENS,
+  untilShared,
   zombieSignals,
   type ShardedRunner,
 } from '../../helpers/sharded.js';
@@ -37,11 +40,7 @@ async function allLive(runners: readonly ShardedRunner[], timeoutMs = 90_000): P
 
 describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => {
   it('one runner holds every shard and emits what replay does', async () => {
-    const rows = strategyRows(8);
-    const t = await testTopics(['paper'], 3);
-    const db = await strategyDatabase(rows);
-    const ticks = randomWalk(TOKENS, 6000, 7);
-    const want = await reference(rows, ticks);
+    const { t, db, ticks, want } = await scenario(8, 6000, 7);
     // Half the ticks are there before the runner starts (its shards start from the beginning: a new deployment).
     await produce(t.ticks, ticks.slice(0, 3000).map((x) => ({ key: String(x.instrument_token), value: x })));
     const a = await spawnShardedRunner(t, db.url, 'solo', { count: SHARDS });
@@ -66,15 +65,11 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
   });
 
   it('three runners, a fourth joins mid-stream, one leaves with SIGTERM, one is killed with SIGKILL: the union of their signals is what replay emits', async () => {
-    const rows = strategyRows(16);
-    const t = await testTopics(['paper'], 3);
-    const db = await strategyDatabase(rows);
-    const ticks = randomWalk(TOKENS, 24_000, 11);
-    const want = await reference(rows, ticks);
+    const { t, db, ticks, want } = await scenario(16, 24_000, 11);
     const runners: ShardedRunner[] = [];
     for (const name of ['r1', 'r2', 'r3']) runners.push(await spawnShardedRunner(t, db.url, name, { count: SHARDS }));
     const [r1, r2, r3] = runners as [ShardedRunner, ShardedRunner, ShardedRunner];
-    await eventually('the three runners share the shards', async () => (await Promise.all(runners.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((a, b) => a + b, 0) === SHARDS && n.every((x) => x > 0), 60_000);
+    await untilShared(runners, SHARDS);
 
     const progress = { sent: 0 };
     const producing = flow(t.ticks, ticks, 100, 60, progress);
@@ -117,7 +112,7 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     const one = await spawnShardedRunner(t1, db.url, 'one', { count: SHARDS });
     const three: ShardedRunner[] = [];
     for (const name of ['a', 'b', 'c']) three.push(await spawnShardedRunner(t3, db.url, name, { count: SHARDS }));
-    await eventually('the three share the shards', async () => (await Promise.all(three.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((x, y) => x + y, 0) === SHARDS && n.every((x) => x > 0), 60_000);
+    await untilShared(three, SHARDS);
     await allLive([one]);
     await allLive(three);
     // Both deployments read the same ticks as they arrive.
@@ -191,19 +186,7 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
 
   it('the broker frozen past the session timeout, then restarted: shards are lost and taken again, nothing lost, duplicates identical, every runner alive; signals of shards a runner no longer held are counted', async () => {
     const broker = await PrivateBroker.start();
-    const prefix = `shfrz-${Date.now()}`;
-    const t: TestTopics = {
-      ticks: `${prefix}.ticks`,
-      fills: `${prefix}.fills`,
-      deadLetter: `${prefix}.dlq`,
-      signals: `${prefix}.{broker}.signals`,
-      signalTopic: (b) => `${prefix}.${b}.signals`,
-      groupId: `${prefix}.g`,
-    };
-    await broker.createTopics([
-      { topic: t.ticks, partitions: 3 },
-      ...[t.fills, t.deadLetter, t.signalTopic('paper')].map((topic) => ({ topic, partitions: 1 })),
-    ]);
+    const t = await privateBrokerTopics(broker, `shfrz-${Date.now()}`);
     const rows = strategyRows(12);
     const db = await strategyDatabase(rows);
     const ticks = randomWalk(TOKENS, 12_000, 13);
@@ -265,14 +248,10 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
   });
 
   it('a runner paused (SIGSTOP) past the session timeout: its shards move, and on SIGCONT it drops them; the zombie signals it emits meanwhile are counted and identical', async () => {
-    const rows = strategyRows(12);
-    const t = await testTopics(['paper'], 3);
-    const db = await strategyDatabase(rows);
-    const ticks = randomWalk(TOKENS, 16_000, 19);
-    const want = await reference(rows, ticks);
+    const { t, db, ticks, want } = await scenario(12, 16_000, 19);
     const runners: ShardedRunner[] = [];
     for (const name of ['p1', 'p2', 'p3']) runners.push(await spawnShardedRunner(t, db.url, name, { count: SHARDS, sessionTimeoutMs: 6000 }));
-    await eventually('the three share the shards', async () => (await Promise.all(runners.map((r) => shardsOf(r)))).map((d) => d?.held.length ?? 0), (n) => n.reduce((a, b) => a + b, 0) === SHARDS && n.every((x) => x > 0), 60_000);
+    await untilShared(runners, SHARDS);
     const progress = { sent: 0 };
     const producing = flow(t.ticks, ticks, 200, 40, progress);
     await eventually('a third of the ticks sent', () => progress.sent, (n) => n >= ticks.length / 3, 120_000);
