@@ -159,7 +159,10 @@ export class ShardTransactions implements SignalSink {
     const worker = async (): Promise<void> => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         const old = this.#txns.get(id);
-        if (old !== undefined) await this.#closeTxn(old);
+        if (old !== undefined) {
+          this.#forget(old, 'acquired again');
+          await this.#closeTxn(old);
+        }
         const t = new ShardTxn(id);
         this.#txns.set(id, t);
         await this.#open(t, stopped);
