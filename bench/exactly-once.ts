@@ -28,14 +28,16 @@
  *    runs on this host (found by its listening port, or `--broker-pid`).
  * `kept up`: the generator on schedule, the lag at the window's end under a
  * second, every signal visible once, and the drain under 1 s + 2 commit intervals.
+ * Before the runs, an unrecorded deployment warms the broker up (`--broker-warmup`,
+ * 20 s in full mode; a freshly started broker's JVM is slow for its first minute).
  * The configurations are interleaved within each run (and their order
  * rotated from run to run), so a noisy host hits each alike; each figure is
  * the median over the runs with the spread (min-max).
  * Prints tables and writes bench/results/exactly-once-<mode>.json.
  *   node dist/bench/exactly-once.js [--quick] [--brokers H:P] [--configs at-least-once,exactly-once:20,exactly-once:100,exactly-once:500]
  *        (exactly-once:<commitIntervalMs>[:<transactions.concurrency>])
- *        [--rates 5000,20000] [--runs N] [--duration S] [--warmup S] [--strategies N] [--every K] [--shards N]
- *        [--partitions N] [--pool N] [--overload hold|conflate] [--broker-pid PID] [--keep-logs] [--out FILE]
+ *        [--rates 5000,10000,20000] [--runs N] [--duration S] [--warmup S] [--strategies N] [--every K] [--shards N]
+ *        [--partitions N] [--pool N] [--overload hold|conflate] [--broker-pid PID] [--broker-warmup S] [--keep-logs] [--out FILE]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -88,10 +90,18 @@ interface Settings {
   pool: number;
   overload: 'hold' | 'conflate';
   brokerPid: number | undefined;
+  /** seconds of an unrecorded deployment before the runs (null: the default for the mode and the broker) */
+  brokerWarmupS: number | null;
 }
 
 /** What the benchmark reads of a runner's /status (`totals` is the supervisor's, at the top of the document). */
-type EoStatus = RunnerStatus & { totals?: Record<string, number>; transactions?: TransactionsStatus };
+type EoStatus = RunnerStatus & {
+  totals?: Record<string, number>;
+  transactions?: TransactionsStatus;
+  pipeline?: { rounds_in_flight: number; pending_deliveries: number };
+  producer?: { in_flight_signals: number };
+  consumer?: { queued_batches?: number };
+};
 
 /** One offered rate in one deployment. */
 interface PhaseRun {
@@ -133,8 +143,13 @@ interface PhaseRun {
   /** the broker's CPU over the window per tick (null: the broker's process is not on this host) */
   broker_cpu_us_per_tick: number | null;
   broker_cores: number | null;
+  /** the whole host's busy cores over the window (/proc/stat), and the parts of it: this benchmark's process (the signal reader), the load generator */
   host_busy_cores: number;
+  bench_cores: number;
+  generator_cores: number | null;
   load_1m: number;
+  /** at the window's end: rounds dispatched and not settled, signals awaiting the broker's acknowledgement (at-least-once), tick batches queued before the pipeline */
+  end_state: { rounds_in_flight: number | null; pending_deliveries: number | null; in_flight_signals: number | null; queued_batches: number | null };
   /** exactly-once, from /status transactions */
   txn: {
     /** transactions committed per second over the window */
@@ -278,6 +293,9 @@ interface Mark {
   st: EoStatus;
   cpu: number;
   broker: number | undefined;
+  /** this process's CPU time, ms */
+  bench: number;
+  generator: number | undefined;
   host: { busy: number; total: number };
   readerTotal: number;
   phaseVisible: number;
@@ -289,13 +307,27 @@ interface Probe {
   reader: SignalReader;
   ends: () => Promise<Map<number, number>>;
   brokerPid: number | undefined;
+  /** the load generator of the phase running */
+  generatorPid?: number | undefined;
 }
 
 async function mark(p: Probe, phase: ReaderPhase | undefined): Promise<Mark> {
   const ends = await p.ends();
   const st = (await p.runner.status(5000)) as EoStatus | undefined;
   if (st === undefined) throw new Error(`runner ${p.runner.name} did not answer /status${p.runner.alive ? '' : ` (exited ${p.runner.exit?.code ?? p.runner.exit?.signal})\n${p.runner.tail()}`}`);
-  return { t: epochNow(), ends, st, cpu: p.runner.cpuMs() ?? 0, broker: processCpuMs(p.brokerPid), host: hostCpuMs(), readerTotal: p.reader.total, phaseVisible: phase?.visible ?? 0 };
+  const own = process.cpuUsage();
+  return {
+    t: epochNow(),
+    ends,
+    st,
+    cpu: p.runner.cpuMs() ?? 0,
+    broker: processCpuMs(p.brokerPid),
+    bench: (own.user + own.system) / 1000,
+    generator: processCpuMs(p.generatorPid),
+    host: hostCpuMs(),
+    readerTotal: p.reader.total,
+    phaseVisible: phase?.visible ?? 0,
+  };
 }
 
 const fetched = (m: Mark): number => m.st.consumer?.fetch?.messages ?? 0;
@@ -322,6 +354,7 @@ async function runPhase(s: Settings, cfg: DeliveryConfig, run: number, rate: num
   const warm = Math.min(count - 1, Math.round(rate * s.warmupS));
   const period = 1000 / rate;
   const load = await TickLoad.prepare({ brokers: s.brokers, topic: ticksTopic, rate, count, warm, instruments: INSTRUMENTS, seed: 7, producer: GENERATOR_PRODUCER });
+  probe.generatorPid = load.pid;
   try {
     const before = await mark(probe, undefined);
     const t0 = epochNow() + 300;
@@ -397,6 +430,14 @@ async function runPhase(s: Settings, cfg: DeliveryConfig, run: number, rate: num
       broker_cpu_us_per_tick: brokerCpu === null ? null : r1((brokerCpu * 1000) / Math.max(1, consumed)),
       broker_cores: brokerCpu === null ? null : r2(brokerCpu / (windowS * 1000)),
       host_busy_cores: r2(((w1.host.busy - w0.host.busy) / Math.max(1, w1.host.total - w0.host.total)) * cpus().length),
+      bench_cores: r2((w1.bench - w0.bench) / (windowS * 1000)),
+      generator_cores: w0.generator === undefined || w1.generator === undefined ? null : r2((w1.generator - w0.generator) / (windowS * 1000)),
+      end_state: {
+        rounds_in_flight: w1.st.pipeline?.rounds_in_flight ?? null,
+        pending_deliveries: w1.st.pipeline?.pending_deliveries ?? null,
+        in_flight_signals: w1.st.producer?.in_flight_signals ?? null,
+        queued_batches: w1.st.consumer?.queued_batches ?? null,
+      },
       load_1m: r2(load1),
       txn:
         tx0 === undefined || tx1 === undefined || txEnd === undefined
@@ -478,7 +519,7 @@ async function deployment(s: Settings, cfg: DeliveryConfig, run: number, prefix:
       log(
         `  run ${run} ${cfg.label.padEnd(18)} ${fmt(rate).padStart(6)}/s: p50 ${x.latency.p50_ms} p99 ${x.latency.p99_ms} p99.9 ${x.latency.p999_ms} max ${x.latency.max_ms} ms; ` +
           `read ${fmt(x.consumed_ticks_per_s)}/s, visible ${fmt(x.visible_signals_per_s)} signals/s, lag ${fmt(x.lag_start_ticks)} → ${fmt(x.lag_end_ticks)}, drain ${fmt(x.drain_ms)} ms; CPU ${x.cpu_us_per_tick} µs/tick (${x.runner_cores} cores), broker ${x.broker_cpu_us_per_tick ?? '-'} µs/tick` +
-          `${x.txn === null ? '' : `; ${x.txn.commits_per_s} txn/s of ${x.txn.mean_commit_ms} ms (${x.txn.busy_slots} in flight), oldest waiting ${fmt(x.txn.max_open_age_ms)} ms, ${x.txn.aborted} aborted`}; host ${x.host_busy_cores} cores busy, load ${x.load_1m}; ${x.kept_up ? 'kept up' : `DID NOT KEEP UP (${x.not_kept_up.join('; ')})`}`,
+          `${x.txn === null ? '' : `; ${x.txn.commits_per_s} txn/s of ${x.txn.mean_commit_ms} ms (${x.txn.busy_slots} in flight), oldest waiting ${fmt(x.txn.max_open_age_ms)} ms, ${x.txn.aborted} aborted`}; host ${x.host_busy_cores} cores busy (reader ${x.bench_cores}, generator ${x.generator_cores ?? '-'}), load ${x.load_1m}; ${x.kept_up ? 'kept up' : `DID NOT KEEP UP (${x.not_kept_up.join('; ')})`}`,
       );
       // A quiet moment between rates.
       await sleep(1000);
@@ -534,6 +575,7 @@ function settingsFrom(): Settings & { out: string | undefined; keepLogs: boolean
       pool: { type: 'string' },
       overload: { type: 'string' },
       'broker-pid': { type: 'string' },
+      'broker-warmup': { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
     },
   });
@@ -548,9 +590,10 @@ function settingsFrom(): Settings & { out: string | undefined; keepLogs: boolean
     brokersGiven: values.brokers,
     brokers: [],
     configs: parseConfigs(list(values.configs, 'at-least-once,exactly-once:20,exactly-once:100,exactly-once:500')),
-    rates: list(values.rates, '5000,20000').map(Number),
+    // 10,000 in full mode: where between the two a configuration stops keeping up.
+    rates: list(values.rates, quick ? '5000,20000' : '5000,10000,20000').map(Number),
     runs: Number(values.runs ?? (quick ? 1 : 3)),
-    durationS: Number(values.duration ?? (quick ? 4 : 15)),
+    durationS: Number(values.duration ?? (quick ? 4 : 12)),
     warmupS: Number(values.warmup ?? (quick ? 1 : 3)),
     strategies: Number(values.strategies ?? 128),
     every: Number(values.every ?? 20),
@@ -559,6 +602,7 @@ function settingsFrom(): Settings & { out: string | undefined; keepLogs: boolean
     pool: Number(values.pool ?? 2),
     overload,
     brokerPid: values['broker-pid'] === undefined ? undefined : Number(values['broker-pid']),
+    brokerWarmupS: values['broker-warmup'] === undefined ? null : Number(values['broker-warmup']),
   };
 }
 
@@ -610,6 +654,14 @@ async function main(): Promise<void> {
       `${s.configs.map((c) => c.label).join(', ')} at ${s.rates.map(fmt).join(', ')} ticks/s; ${s.runs} run(s) of ${s.warmupS} + ${s.durationS} s per rate; ` +
         `${s.strategies} strategies (a signal every ${s.every}th tick each) on ${s.shards} shards, one runner, pool ${s.pool}; broker ${s.brokers.join(',')}${s.brokerPid === undefined ? '' : ` (pid ${s.brokerPid})`}; load ${loadBefore.join(' ')}`,
     );
+    // A broker started a moment ago runs its first minute on a cold JVM (the first deployment measured 2-3× the
+    // broker CPU per tick of the later ones and fell behind at 5,000 ticks/s): an unrecorded deployment first.
+    const warmS = s.brokerWarmupS ?? (s.quick ? (broker.started ? 5 : 0) : 20);
+    if (warmS > 0) {
+      const top = Math.max(...s.rates);
+      log(`warm-up (not recorded): ${s.configs[0]!.label} at ${fmt(top)} ticks/s for ${warmS} s`);
+      await deployment({ ...s, rates: [top], warmupS: 0, durationS: warmS }, s.configs[0]!, 0, prefix, shared, strategiesFile, dir, created);
+    }
     for (let run = 1; run <= s.runs; run++) {
       // Interleaved, the order rotated from run to run: drift on a shared host hits each configuration alike.
       const order = s.configs.map((_, i) => s.configs[(i + run - 1) % s.configs.length]!);
@@ -673,6 +725,7 @@ async function main(): Promise<void> {
     ticks_partitions: s.partitions,
     signal_partitions: SIGNAL_PARTITIONS,
     overload: s.overload,
+    broker_warmup_s: s.brokerWarmupS ?? (s.quick ? (broker.started ? 5 : 0) : 20),
     runner: { warmupMessages: 0, sessionTimeoutMs: 10_000, releaseTimeoutMs: 5000, kafka: 'the runner defaults otherwise (producer linger 2 ms, lz4; fetch wait 10 ms); exactly-once: transactions defaults but commitIntervalMs (maxRounds 100, concurrency 2, positionIntervalMs 1000)' },
     reader: { isolation: 'read_committed (KafkaJS readUncommitted: false)', 'fetch.wait.max.ms': 5, 'fetch.min.bytes': 1, process: 'the benchmark' },
     generator: { producer: { acks: -1, compression: 'none', ...GENERATOR_PRODUCER }, pacing: 'bench/lib/latency-loadgen.ts, a child process: absolute schedule, each tick stamped with its scheduled send time' },

@@ -42,6 +42,11 @@ export class TickLoad {
     }
   }
 
+  /** the generator's process id (its CPU time is read from /proc) */
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
   /** Start the schedule at `t0` (epoch ms). */
   start(t0: number): void {
     this.#child.send({ t: 'start', t0 });
