@@ -470,6 +470,21 @@ async function runPhase(s: Settings, cfg: DeliveryConfig, run: number, rate: num
   }
 }
 
+/**
+ * Each shard transaction's call holds one of libuv's threads while it waits for the broker (docs/kafka.md):
+ * a concurrency above the default 2 gets UV_THREADPOOL_SIZE = 4 + concurrency in the runner's environment,
+ * unless one is set already. The child's environment is copied from ours when it is spawned.
+ */
+async function startRunner(name: string, config: ServiceConfigInput, dir: string, cfg: DeliveryConfig): Promise<RunnerProcess> {
+  const before = process.env['UV_THREADPOOL_SIZE'];
+  if (before === undefined && cfg.concurrency !== null && cfg.concurrency > 2) process.env['UV_THREADPOOL_SIZE'] = String(4 + cfg.concurrency);
+  try {
+    return await RunnerProcess.start(name, config, dir);
+  } finally {
+    if (before === undefined) delete process.env['UV_THREADPOOL_SIZE'];
+  }
+}
+
 async function deployment(s: Settings, cfg: DeliveryConfig, run: number, prefix: string, shared: { fills: string; deadLetter: string }, strategiesFile: string, dir: string, created: string[]): Promise<{ phases: PhaseRun[]; dep: DeploymentRun }> {
   const tag = cfg.delivery === 'at-least-once' ? 'alo' : `eo${cfg.commitIntervalMs}${cfg.concurrency === null ? '' : `c${cfg.concurrency}`}`;
   const dprefix = uniqueName(`${prefix}-${tag}`);
@@ -499,7 +514,7 @@ async function deployment(s: Settings, cfg: DeliveryConfig, run: number, prefix:
   try {
     await admin.connect();
     const t0 = Date.now();
-    runner = await RunnerProcess.start(name, config, dir);
+    runner = await startRunner(name, config, dir, cfg);
     await untilConverged([runner], s.shards, { maxLag: 1_000_000, settleMs: 300, timeoutMs: 120_000 });
     if (cfg.delivery === 'exactly-once') {
       for (;;) {
@@ -654,13 +669,15 @@ async function main(): Promise<void> {
       `${s.configs.map((c) => c.label).join(', ')} at ${s.rates.map(fmt).join(', ')} ticks/s; ${s.runs} run(s) of ${s.warmupS} + ${s.durationS} s per rate; ` +
         `${s.strategies} strategies (a signal every ${s.every}th tick each) on ${s.shards} shards, one runner, pool ${s.pool}; broker ${s.brokers.join(',')}${s.brokerPid === undefined ? '' : ` (pid ${s.brokerPid})`}; load ${loadBefore.join(' ')}`,
     );
-    // A broker started a moment ago runs its first minute on a cold JVM (the first deployment measured 2-3× the
-    // broker CPU per tick of the later ones and fell behind at 5,000 ticks/s): an unrecorded deployment first.
+    // A broker started a moment ago runs its first minutes on a cold JVM, and creates its transaction state
+    // topic at the first initTransactions (the first deployment measured 2-3× the broker CPU per tick of the
+    // later ones and fell behind at 5,000 ticks/s): an unrecorded exactly-once deployment first.
     const warmS = s.brokerWarmupS ?? (s.quick ? (broker.started ? 5 : 0) : 20);
     if (warmS > 0) {
-      const top = Math.max(...s.rates);
-      log(`warm-up (not recorded): ${s.configs[0]!.label} at ${fmt(top)} ticks/s for ${warmS} s`);
-      await deployment({ ...s, rates: [top], warmupS: 0, durationS: warmS }, s.configs[0]!, 0, prefix, shared, strategiesFile, dir, created);
+      const warmCfg = s.configs.find((c) => c.delivery === 'exactly-once') ?? s.configs[0]!;
+      const low = Math.min(...s.rates);
+      log(`warm-up (not recorded): ${warmCfg.label} at ${fmt(low)} ticks/s for ${warmS} s`);
+      await deployment({ ...s, rates: [low], warmupS: 0, durationS: warmS }, warmCfg, 0, prefix, shared, strategiesFile, dir, created);
     }
     for (let run = 1; run <= s.runs; run++) {
       // Interleaved, the order rotated from run to run: drift on a shared host hits each configuration alike.
@@ -726,7 +743,7 @@ async function main(): Promise<void> {
     signal_partitions: SIGNAL_PARTITIONS,
     overload: s.overload,
     broker_warmup_s: s.brokerWarmupS ?? (s.quick ? (broker.started ? 5 : 0) : 20),
-    runner: { warmupMessages: 0, sessionTimeoutMs: 10_000, releaseTimeoutMs: 5000, kafka: 'the runner defaults otherwise (producer linger 2 ms, lz4; fetch wait 10 ms); exactly-once: transactions defaults but commitIntervalMs (maxRounds 100, concurrency 2, positionIntervalMs 1000)' },
+    runner: { warmupMessages: 0, sessionTimeoutMs: 10_000, releaseTimeoutMs: 5000, uv_threadpool_size: 'inherited; 4 + concurrency for a configuration with transactions.concurrency above 2 (unless set)', kafka: 'the runner defaults otherwise (producer linger 2 ms, lz4; fetch wait 10 ms); exactly-once: transactions defaults but commitIntervalMs (maxRounds 100, concurrency 2, positionIntervalMs 1000)' },
     reader: { isolation: 'read_committed (KafkaJS readUncommitted: false)', 'fetch.wait.max.ms': 5, 'fetch.min.bytes': 1, process: 'the benchmark' },
     generator: { producer: { acks: -1, compression: 'none', ...GENERATOR_PRODUCER }, pacing: 'bench/lib/latency-loadgen.ts, a child process: absolute schedule, each tick stamped with its scheduled send time' },
     kept_up: 'generator ≥ 98% of the rate, lag at the window end ≤ 1 s of the flow, every emitted signal visible once, nothing shed, drain ≤ 1 s + 2 commit intervals',
