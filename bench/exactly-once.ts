@@ -312,6 +312,8 @@ interface Probe {
 }
 
 async function mark(p: Probe, phase: ReaderPhase | undefined): Promise<Mark> {
+  // First: at the window's end the generator has sent its last tick and exits once the broker acknowledged it.
+  const generator = processCpuMs(p.generatorPid);
   const ends = await p.ends();
   const st = (await p.runner.status(5000)) as EoStatus | undefined;
   if (st === undefined) throw new Error(`runner ${p.runner.name} did not answer /status${p.runner.alive ? '' : ` (exited ${p.runner.exit?.code ?? p.runner.exit?.signal})\n${p.runner.tail()}`}`);
@@ -323,7 +325,7 @@ async function mark(p: Probe, phase: ReaderPhase | undefined): Promise<Mark> {
     cpu: p.runner.cpuMs() ?? 0,
     broker: processCpuMs(p.brokerPid),
     bench: (own.user + own.system) / 1000,
-    generator: processCpuMs(p.generatorPid),
+    generator,
     host: hostCpuMs(),
     readerTotal: p.reader.total,
     phaseVisible: phase?.visible ?? 0,
