@@ -34,8 +34,14 @@ export class PrivateBroker {
     return b;
   }
 
+  /** Run a kafka.sh command; when it fails, the error carries what the script said (why a restart failed). */
   #sh(cmd: string): string {
-    return execFileSync('bash', [KAFKA_SH, cmd], { env: this.#env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      return execFileSync('bash', [KAFKA_SH, cmd], { env: this.#env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const e = err as Error & { stderr?: string };
+      throw new Error(`kafka.sh ${cmd} failed: ${(e.stderr ?? '').trim().split('\n').slice(-15).join('\n') || e.message}`, { cause: err });
+    }
   }
 
   /** Kill the broker process (data and ports kept). */
