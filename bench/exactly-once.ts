@@ -37,7 +37,7 @@
  *   node dist/bench/exactly-once.js [--quick] [--brokers H:P] [--configs at-least-once,exactly-once:20,exactly-once:100,exactly-once:500]
  *        (exactly-once:<commitIntervalMs>[:<transactions.concurrency>])
  *        [--rates 5000,10000,20000] [--runs N] [--duration S] [--warmup S] [--strategies N] [--every K] [--shards N]
- *        [--partitions N] [--pool N] [--overload hold|conflate] [--broker-pid PID] [--broker-warmup S] [--keep-logs] [--out FILE]
+ *        [--partitions N] [--pool N] [--overload hold|conflate] [--max-rounds N] [--broker-pid PID] [--broker-warmup S] [--keep-logs] [--out FILE]
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,6 +92,8 @@ interface Settings {
   brokerPid: number | undefined;
   /** seconds of an unrecorded deployment before the runs (null: the default for the mode and the broker) */
   brokerWarmupS: number | null;
+  /** kafka.transactions.maxRounds of every exactly-once configuration (null: the runner's default, 100) */
+  maxRounds: number | null;
 }
 
 /** What the benchmark reads of a runner's /status (`totals` is the supervisor's, at the top of the document). */
@@ -116,6 +118,8 @@ interface PhaseRun {
   window_s: number;
   /** ticks the runner read over the window, per second */
   consumed_ticks_per_s: number;
+  /** the pipeline's dispatch rounds per second over the window (exactly-once: maxRounds settled rounds request a commit cycle) */
+  rounds_per_s: number;
   /** signals the reader saw over the window, per second */
   visible_signals_per_s: number;
   /** ticks in the topic not yet processed by every shard (the end offsets − the least delivered position, per partition), at the window's start and end */
@@ -415,6 +419,7 @@ async function runPhase(s: Settings, cfg: DeliveryConfig, run: number, rate: num
       latency: phase.percentiles(),
       window_s: r2(windowS),
       consumed_ticks_per_s: Math.round(consumed / windowS),
+      rounds_per_s: Math.round((totals(w1, 'rounds') - totals(w0, 'rounds')) / windowS),
       visible_signals_per_s: Math.round((w1.readerTotal - w0.readerTotal) / windowS),
       lag_start_ticks: lagOf(w0),
       lag_end_ticks: lagEnd,
@@ -507,7 +512,9 @@ async function deployment(s: Settings, cfg: DeliveryConfig, run: number, prefix:
     kafka: {
       ...base.kafka,
       delivery: cfg.delivery,
-      ...(cfg.delivery === 'at-least-once' ? {} : { transactions: { commitIntervalMs: cfg.commitIntervalMs!, ...(cfg.concurrency === null ? {} : { concurrency: cfg.concurrency }) } }),
+      ...(cfg.delivery === 'at-least-once'
+        ? {}
+        : { transactions: { commitIntervalMs: cfg.commitIntervalMs!, ...(cfg.concurrency === null ? {} : { concurrency: cfg.concurrency }), ...(s.maxRounds === null ? {} : { maxRounds: s.maxRounds }) } }),
     },
   };
   const reader = await SignalReader.start(s.brokers, topics.raw, uniqueName(`${prefix}-reader`), SIGNAL_PARTITIONS);
@@ -535,7 +542,7 @@ async function deployment(s: Settings, cfg: DeliveryConfig, run: number, prefix:
       phases.push(x);
       log(
         `  run ${run} ${cfg.label.padEnd(18)} ${fmt(rate).padStart(6)}/s: p50 ${x.latency.p50_ms} p99 ${x.latency.p99_ms} p99.9 ${x.latency.p999_ms} max ${x.latency.max_ms} ms; ` +
-          `read ${fmt(x.consumed_ticks_per_s)}/s, visible ${fmt(x.visible_signals_per_s)} signals/s, lag ${fmt(x.lag_start_ticks)} → ${fmt(x.lag_end_ticks)}, drain ${fmt(x.drain_ms)} ms; CPU ${x.cpu_us_per_tick} µs/tick (${x.runner_cores} cores), broker ${x.broker_cpu_us_per_tick ?? '-'} µs/tick` +
+          `read ${fmt(x.consumed_ticks_per_s)}/s in ${fmt(x.rounds_per_s)} rounds/s, visible ${fmt(x.visible_signals_per_s)} signals/s, lag ${fmt(x.lag_start_ticks)} → ${fmt(x.lag_end_ticks)}, drain ${fmt(x.drain_ms)} ms; CPU ${x.cpu_us_per_tick} µs/tick (${x.runner_cores} cores), broker ${x.broker_cpu_us_per_tick ?? '-'} µs/tick` +
           `${x.txn === null ? '' : `; ${x.txn.commits_per_s} txn/s of ${x.txn.mean_commit_ms} ms (${x.txn.busy_slots} in flight), oldest waiting ${fmt(x.txn.max_open_age_ms)} ms, ${x.txn.aborted} aborted`}; host ${x.host_busy_cores} cores busy (reader ${x.bench_cores}, generator ${x.generator_cores ?? '-'}), load ${x.load_1m}; ${x.kept_up ? 'kept up' : `DID NOT KEEP UP (${x.not_kept_up.join('; ')})`}`,
       );
       // A quiet moment between rates.
@@ -593,6 +600,7 @@ function settingsFrom(): Settings & { out: string | undefined; keepLogs: boolean
       overload: { type: 'string' },
       'broker-pid': { type: 'string' },
       'broker-warmup': { type: 'string' },
+      'max-rounds': { type: 'string' },
       'keep-logs': { type: 'boolean', default: false },
     },
   });
@@ -620,6 +628,7 @@ function settingsFrom(): Settings & { out: string | undefined; keepLogs: boolean
     overload,
     brokerPid: values['broker-pid'] === undefined ? undefined : Number(values['broker-pid']),
     brokerWarmupS: values['broker-warmup'] === undefined ? null : Number(values['broker-warmup']),
+    maxRounds: values['max-rounds'] === undefined ? null : Number(values['max-rounds']),
   };
 }
 
@@ -745,6 +754,7 @@ async function main(): Promise<void> {
     signal_partitions: SIGNAL_PARTITIONS,
     overload: s.overload,
     broker_warmup_s: s.brokerWarmupS ?? (s.quick ? (broker.started ? 5 : 0) : 20),
+    max_rounds: s.maxRounds,
     runner: { warmupMessages: 0, sessionTimeoutMs: 10_000, releaseTimeoutMs: 5000, uv_threadpool_size: 'inherited; 4 + concurrency for a configuration with transactions.concurrency above 2 (unless set)', kafka: 'the runner defaults otherwise (producer linger 2 ms, lz4; fetch wait 10 ms); exactly-once: transactions defaults but commitIntervalMs (maxRounds 100, concurrency 2, positionIntervalMs 1000)' },
     reader: { isolation: 'read_committed (KafkaJS readUncommitted: false)', 'fetch.wait.max.ms': 5, 'fetch.min.bytes': 1, process: 'the benchmark' },
     generator: { producer: { acks: -1, compression: 'none', ...GENERATOR_PRODUCER }, pacing: 'bench/lib/latency-loadgen.ts, a child process: absolute schedule, each tick stamped with its scheduled send time' },
