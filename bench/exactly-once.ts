@@ -47,7 +47,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ServiceConfigInput } from '../src/config/service-config.js';
 import type { StrategyConfigInput } from '../src/config/strategy-config.js';
-import { shardOf } from '../src/routing/shard-of.js';
 import type { TransactionsStatus } from '../src/transport/kafka/transactions/transactions-status.js';
 import { createTopics, deleteTopics, kafkaClient, uniqueName, useBroker } from './lib/broker.js';
 import { TickLoad } from './lib/exactly-once-load.js';
@@ -55,7 +54,7 @@ import { epochNow, SignalReader, type Percentiles, type ReaderPhase } from './li
 import { machine, median } from './lib/machine.js';
 import { runnerConfig, untilConverged } from './lib/scale-out-deployment.js';
 import { hostCpuMs, RunnerProcess, type RunnerStatus } from './lib/scale-out-runner.js';
-import { strategies } from './lib/workload.js';
+import { balancedIds, strategies } from './lib/workload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MODULES = [join(HERE, 'strategies', 'trivial.js')];
@@ -276,16 +275,7 @@ function findBrokerPid(brokers: readonly string[]): number | undefined {
  * number of them: each shard's transactions carry a like share of the signals.
  */
 function balancedStrategies(count: number, every: number, shards: number): StrategyConfigInput[] {
-  const per = Math.ceil(count / shards);
-  const filled = new Array<number>(shards).fill(0);
-  const ids: string[] = [];
-  for (let i = 0; ids.length < count; i++) {
-    const id = `e${String(i).padStart(5, '0')}`;
-    const sh = shardOf(id, shards);
-    if (filled[sh]! >= per) continue;
-    filled[sh]!++;
-    ids.push(id);
-  }
+  const ids = balancedIds(count, shards, 'e');
   return strategies(count, 'trivial', INSTRUMENTS).map((c, i) => ({ ...c, id: ids[i]!, parameters: { every } }));
 }
 

@@ -43,9 +43,8 @@ import { machine, median } from './lib/machine.js';
 import { Deployment, partitionEnds, untilConverged, type DeploymentOptions, type DeploymentTopics } from './lib/scale-out-deployment.js';
 import { TickFlow } from './lib/scale-out-flow.js';
 import { hostCpuMs, type RunnerProcess, type RunnerStatus } from './lib/scale-out-runner.js';
-import { strategies, tickLines } from './lib/workload.js';
+import { balancedIds, strategies, tickLines } from './lib/workload.js';
 import type { StrategyConfigInput } from '../src/config/strategy-config.js';
-import { shardOf } from '../src/routing/shard-of.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const MODULES = [join(HERE, 'strategies', 'trivial.js'), join(HERE, 'strategies', 'heavy.js')];
@@ -333,16 +332,7 @@ async function timeEvent(dep: Deployment, event: FailoverEvent, converge: { maxL
  * hash (64 strategies named s0000-s0063 split 40/24 between two runners).
  */
 function heavyStrategies(count: number, work: number, shards: number): StrategyConfigInput[] {
-  const per = Math.ceil(count / shards);
-  const filled = new Array<number>(shards).fill(0);
-  const ids: string[] = [];
-  for (let i = 0; ids.length < count; i++) {
-    const id = `h${String(i).padStart(5, '0')}`;
-    const sh = shardOf(id, shards);
-    if (filled[sh]! >= per) continue;
-    filled[sh]!++;
-    ids.push(id);
-  }
+  const ids = balancedIds(count, shards, 'h');
   return strategies(count, 'trivial').map((c, i) => ({ ...c, id: ids[i]!, strategy_type: 'BenchHeavy', parameters: { work } }));
 }
 

@@ -1,5 +1,6 @@
 import type { StrategyConfigInput } from '../../src/config/strategy-config.js';
 import { mulberry32 } from '../../src/sim/prng.js';
+import { shardOf } from '../../src/routing/shard-of.js';
 
 /**
  * The benchmark workload: `instruments` tokens; each strategy subscribes to
@@ -34,4 +35,24 @@ export function tickLines(count: number, instruments = 1000, seed = 2): string[]
     out.push(`{"instrument_token":${100_000 + k},"last_price":${prices[k]!.toFixed(2)},"timestamp":${ts},"volume":${i}}`);
   }
   return out;
+}
+
+/**
+ * `count` strategy ids (`{prefix}00000`, …) chosen so that every one of
+ * `shards` shards holds the same number of them (count / shards, rounded up):
+ * a runner's share of the work is then its share of the shards, not the luck
+ * of the hash.
+ */
+export function balancedIds(count: number, shards: number, prefix: string): string[] {
+  const per = Math.ceil(count / shards);
+  const filled = new Array<number>(shards).fill(0);
+  const ids: string[] = [];
+  for (let i = 0; ids.length < count; i++) {
+    const id = `${prefix}${String(i).padStart(5, '0')}`;
+    const sh = shardOf(id, shards);
+    if (filled[sh]! >= per) continue;
+    filled[sh]!++;
+    ids.push(id);
+  }
+  return ids;
 }

@@ -32,7 +32,8 @@ interface Delivery {
   settled: boolean;
 }
 
-type Headers = { [key: string]: string | Buffer }[];
+/** A message's headers as the low-level producer takes them. */
+export type Headers = { [key: string]: string | Buffer }[];
 
 /** A dead letter's headers: why, what code, and where the record came from. */
 export function deadLetterHeaders(d: DeadLetter): Headers {

@@ -238,7 +238,8 @@ export class ShardTransactions implements SignalSink {
     if (t.producer === undefined) return false;
     if (t.signals.length > 0 || t.deadLetters.length > 0) return true;
     const shard = this.#o.book.get(t.id);
-    if (shard === undefined || !t.positionMoved(shard.position())) return false;
+    // The shard keeps what its last commit carried: `changed()` is whether its position moved since.
+    if (shard === undefined || !shard.changed()) return false;
     return all || now - t.positionCommittedAt >= this.#c.transactions.positionIntervalMs;
   }
 
@@ -265,7 +266,7 @@ export class ShardTransactions implements SignalSink {
     const position: ShardPosition = shard.position();
     const signals = t.takeSignals(this.#cut);
     const deadLetters = t.takeDeadLetters(position);
-    if (signals.length === 0 && deadLetters.length === 0 && !t.positionMoved(position)) return true;
+    if (signals.length === 0 && deadLetters.length === 0 && !shard.changed()) return true;
     const t0 = performance.now();
     let step = 'begin';
     try {
@@ -285,7 +286,6 @@ export class ShardTransactions implements SignalSink {
     const now = Date.now();
     this.#buffered -= signals.length;
     t.committed(ms, signals.length, deadLetters.length, now);
-    t.committedPosition = position;
     t.positionCommittedAt = now;
     shard.markCommitted(position);
     this.counters.committed++;
@@ -400,11 +400,6 @@ export class ShardTransactions implements SignalSink {
   }
 
   // ---- status ----
-
-  /** Whether the shard's producer is open (its transactions can commit). */
-  ready(id: number): boolean {
-    return this.#txns.get(id)?.producer !== undefined;
-  }
 
   status(now = Date.now()): TransactionsStatus {
     return transactionsStatus({ txns: this.#txns.values(), counters: this.counters, durations: this.#durations, buffered: this.#buffered, cut: this.#cut, config: this.#c.transactions, now, idOf: (id) => shardTransactionalId(this.#c, id) });

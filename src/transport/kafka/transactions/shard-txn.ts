@@ -1,6 +1,6 @@
 import type { ShardPosition } from '../shards/shard-position.js';
 import type { TxnProducer } from './shard-transactions.js';
-import type { Headers } from './transactional-producer.js';
+import type { Headers } from '../kafka-signal-sink.js';
 
 /** A signal waiting for its shard's next transaction, encoded, with the round it came from. */
 export interface PendingSignal {
@@ -42,16 +42,14 @@ export interface ShardTxnStats {
 
 /**
  * One held shard's exactly-once state: its transactional producer (its own
- * transactional.id), what waits for its next transaction, and the position
- * its last transaction committed.
+ * transactional.id) and what waits for its next transaction (the position
+ * its last transaction committed is the shard's own: `Shard.committed`).
  */
 export class ShardTxn {
   readonly id: number;
   producer: TxnProducer | undefined;
   signals: PendingSignal[] = [];
   deadLetters: PendingDeadLetter[] = [];
-  /** the position the last committed transaction carried (undefined before the first) */
-  committedPosition: ShardPosition | undefined;
   /** when a position alone was last committed (ms) */
   positionCommittedAt = 0;
   /** when the oldest signal or dead letter not yet committed arrived (ms); undefined when none waits */
@@ -113,14 +111,6 @@ export class ShardTxn {
     st.totalMs += ms;
     if (ms > st.maxMs) st.maxMs = ms;
     this.waitingSince = this.signals.length + this.deadLetters.length > 0 ? now : undefined;
-  }
-
-  /** Whether the position differs from the last committed one. */
-  positionMoved(position: ShardPosition): boolean {
-    const last = this.committedPosition;
-    if (last === undefined || last.size !== position.size) return true;
-    for (const [p, o] of position) if (last.get(p) !== o) return true;
-    return false;
   }
 
   /** Drop everything waiting (the shard is no longer ours); returns how many signals were dropped. */

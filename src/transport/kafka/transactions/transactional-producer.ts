@@ -1,9 +1,7 @@
 import type { Logger } from 'pino';
 import type { KafkaConfig } from '../kafka-config.js';
+import type { Headers } from '../kafka-signal-sink.js';
 import { connectNative, createNativeProducer, disconnectNative, nativeBaseOptions, type NativeConsumer, type NativeProducer } from '../native-client.js';
-
-/** A message's headers as the low-level producer takes them. */
-export type Headers = { [key: string]: string | Buffer }[];
 
 /** An offset to commit inside a transaction, with its metadata (a shard's position). */
 export interface TxnOffset {
