@@ -23,6 +23,8 @@ export const FillWireSchema = z.object({
       return ms;
     }),
   broker: z.string().min(1).optional(),
+  /** commission charged for this fill, in cash (a backtest's simulated fee; 0 when absent) */
+  fee: z.number().nonnegative().finite().optional(),
 });
 
 /** A decoded fill (timestamp in epoch ms). */

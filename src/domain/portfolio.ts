@@ -18,17 +18,20 @@ export interface PortfolioView {
   readonly positions: ReadonlyMap<number, Position>;
   /** number of distinct fills applied */
   readonly fillCount: number;
+  /** fees paid so far (already taken out of cash) */
+  readonly fees: number;
 }
 
 export function emptyPortfolio(initialCash: number): PortfolioView {
-  return { cash: initialCash, realizedPnl: 0, positions: new Map(), fillCount: 0 };
+  return { cash: initialCash, realizedPnl: 0, positions: new Map(), fillCount: 0, fees: 0 };
 }
 
 /**
  * Average-cost accounting. A fill in the direction of the position (or from
  * flat) moves the average price; a fill against it realises
  * (fill price − average) × closed quantity (sign-adjusted for shorts), and any
- * excess opens a new position at the fill price.
+ * excess opens a new position at the fill price. A fill's `fee` comes out
+ * of cash and is counted in `fees`; realised P&L is before fees.
  * Pure: returns a new view, the input is untouched.
  */
 export function applyFill(p: PortfolioView, fill: Fill): PortfolioView {
@@ -57,11 +60,13 @@ export function applyFill(p: PortfolioView, fill: Fill): PortfolioView {
     avgPrice: avg1,
     realizedPnl: (prev?.realizedPnl ?? 0) + realized,
   });
+  const fee = fill.fee ?? 0;
   return {
-    cash: p.cash - signed * fill.price,
+    cash: p.cash - signed * fill.price - fee,
     realizedPnl: p.realizedPnl + realized,
     positions,
     fillCount: p.fillCount + 1,
+    fees: p.fees + fee,
   };
 }
 
@@ -71,6 +76,7 @@ export interface PortfolioJSON {
   cash: number;
   realized_pnl: number;
   fill_count: number;
+  fees: number;
   positions: { instrument_token: number; quantity: number; avg_price: number; realized_pnl: number }[];
 }
 
@@ -79,6 +85,7 @@ export function portfolioToJSON(p: PortfolioView): PortfolioJSON {
     cash: p.cash,
     realized_pnl: p.realizedPnl,
     fill_count: p.fillCount,
+    fees: p.fees,
     positions: [...p.positions.values()].map((x) => ({
       instrument_token: x.instrumentToken,
       quantity: x.quantity,

@@ -154,6 +154,17 @@ describe('applyFill: several instruments', () => {
   });
 });
 
+describe('fees', () => {
+  it('come out of cash, are counted, and leave realised P&L before fees', () => {
+    const p = run(emptyPortfolio(1000), { ...fill('BUY', 10, 100), fee: 1.5 }, { ...fill('SELL', 10, 110), fee: 1.65 });
+    // cash 1000 − 1000 − 1.5 + 1100 − 1.65 = 1096.85; realised 10·(110 − 100) = 100
+    expect(p.cash).toBeCloseTo(1096.85, 10);
+    expect(p.fees).toBeCloseTo(3.15, 10);
+    expect(p.realizedPnl).toBe(100);
+    expect(pos(p).quantity).toBe(0);
+  });
+});
+
 describe('portfolioToJSON', () => {
   it('uses snake_case and lists the positions', () => {
     const p = run(emptyPortfolio(0), fill('BUY', 10, 100), fill('SELL', 4, 110));
@@ -162,6 +173,7 @@ describe('portfolioToJSON', () => {
       cash: -560,
       realized_pnl: 40,
       fill_count: 2,
+      fees: 0,
       positions: [{ instrument_token: TOK, quantity: 6, avg_price: 100, realized_pnl: 40 }],
     });
   });
@@ -169,6 +181,6 @@ describe('portfolioToJSON', () => {
   it('is JSON-serialisable', () => {
     const p = run(emptyPortfolio(10), fill('BUY', 1, 5));
     expect(JSON.parse(JSON.stringify(portfolioToJSON(p)))).toEqual(portfolioToJSON(p));
-    expect(portfolioToJSON(emptyPortfolio(10))).toEqual({ cash: 10, realized_pnl: 0, fill_count: 0, positions: [] });
+    expect(portfolioToJSON(emptyPortfolio(10))).toEqual({ cash: 10, realized_pnl: 0, fill_count: 0, fees: 0, positions: [] });
   });
 });

@@ -29,7 +29,7 @@ function strategy(over: Partial<StrategyStatus> & Pick<StrategyStatus, 'id' | 's
     rejected_updates: 0,
     last_restart_reason: null,
     quarantine_reason: null,
-    portfolio: { cash: 0, realized_pnl: 0, fill_count: 0, positions: [] },
+    portfolio: { cash: 0, realized_pnl: 0, fill_count: 0, fees: 0, positions: [] },
     ...over,
   };
 }
