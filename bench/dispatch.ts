@@ -28,7 +28,8 @@ import { RouteTable } from '../src/routing/route-table.js';
 import { StrategyRegistry } from '../src/strategies/registry.js';
 import { Supervisor } from '../src/supervision/supervisor.js';
 import { resolveWorkerEntry } from '../src/supervision/worker-entry.js';
-import { buildSignals, intentsOf } from '../workers/runtime/signal-builder.js';
+import { StrategyHost } from '../src/strategies/engine/strategy-host.js';
+import { buildSignals, intentsOf, tickOrigin } from '../src/strategies/engine/signal-builder.js';
 import { CountingSink } from './lib/counting-sink.js';
 import { machine, median } from './lib/machine.js';
 import { strategies, tickLines } from './lib/workload.js';
@@ -93,8 +94,8 @@ async function runtime(configs: StrategyConfig[], registry: StrategyRegistry, po
 function limit(configs: StrategyConfig[], registry: StrategyRegistry, lines: string[]): { seconds: number; signals: number } {
   const inst = configs.map((c, slot) => {
     const r = registry.resolve(c);
-    const ctx = { strategyId: c.id, strategyType: c.strategy_type, instruments: c.instruments, brokers: c.brokers, logger: silent };
-    return { c, slot, instance: r.definition.create(r.params, ctx), tctx: { ...ctx, portfolio: emptyPortfolio(0) } };
+    const host = new StrategyHost(c, emptyPortfolio(0), silent);
+    return { c, slot, instance: r.definition.create(r.params, host.context), tctx: host.tickContext };
   });
   const table = RouteTable.build(configs.map((c, slot) => ({ strategyId: c.id, instruments: c.instruments, host: 0, slot })));
   const run = (from: number, to: number): number => {
@@ -109,7 +110,7 @@ function limit(configs: StrategyConfig[], registry: StrategyRegistry, lines: str
       for (let k = 1; k < enc.length; k++) {
         const s = inst[enc[k]!]!;
         const intents = intentsOf(s.instance.onTick(d.tick, s.tctx), s.c.id);
-        for (let e = 0; e < intents.length; e++) buildSignals(intents[e]!, e, d.tick, s.c.id, s.c.strategy_type, s.c.brokers, out);
+        for (let e = 0; e < intents.length; e++) buildSignals(intents[e]!, e, tickOrigin(d.tick), s.c.id, s.c.strategy_type, s.c.brokers, out);
         signals += out.length;
         out.length = 0;
       }

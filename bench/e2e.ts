@@ -29,6 +29,7 @@
  *                          [--seed-ticks N] [--strategies N] [--pool N] [--partitions N] [--out FILE]
  *                          [--baseline-runner DIR] [--measures consume-only,consume-lowlevel,...]
  */
+import { StrategyHost } from '../src/strategies/engine/strategy-host.js';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -317,9 +318,9 @@ async function seeds(c: ServiceConfig, topics: Topics, n: number, count: number,
       configs.map(async (cfg, i) => {
         const consumer = consumers[i]!;
         const r = registry.resolve(cfg);
-        const ctx = { strategyId: cfg.id, strategyType: cfg.strategy_type, instruments: cfg.instruments, brokers: cfg.brokers, logger: log };
-        const instance = r.definition.create(r.params, ctx);
-        const tctx = { ...ctx, portfolio: emptyPortfolio(0) };
+        const host = new StrategyHost(cfg, emptyPortfolio(0), log);
+        const instance = r.definition.create(r.params, host.context);
+        const tctx = host.tickContext;
         const mine = new Set(cfg.instruments);
         let consumed = 0;
         await consumer.subscribe({ topics: [topics.seedTicks] });

@@ -1,3 +1,4 @@
+import type { FillModelOptions } from '../backtest/fill-model.js';
 import type { Logger } from 'pino';
 import type { ParsedConfigs } from '../config/strategy-config.js';
 import type { ServiceConfig } from '../config/service-config.js';
@@ -30,6 +31,8 @@ export interface RuntimeOptions {
   configs: ParsedConfigs | (() => Promise<ParsedConfigs>);
   /** what supervision decisions run on: `event` for replay (see SupervisorOptions.clock) */
   clock?: 'wall' | 'event';
+  /** backtest: the fill model each strategy thread simulates */
+  backtest?: FillModelOptions;
   logger: Logger;
   /** extra sections for /status (pipeline counters, input progress, ...) */
   statusExtra?: () => StatusSections;
@@ -61,6 +64,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     initialCash: config.portfolio.initialCash,
     supervision: config.supervision,
     ...(o.clock === undefined ? {} : { clock: o.clock }),
+    ...(o.backtest === undefined ? {} : { backtest: o.backtest }),
     recordAllTicks: config.kafka.shards.enabled,
     logLevel: config.log.level,
     logger,

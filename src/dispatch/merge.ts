@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Fill } from '../domain/fill.js';
 import type { Signal } from '../domain/signal.js';
 import { serializeError } from '../errors.js';
 import type { BatchResultMessage } from '../protocol/messages.js';
@@ -42,6 +43,7 @@ export function mergeResults(
 ): RoundResult {
   const keyed: { r: number; id: string; s: Signal }[] = [];
   const errors: StrategyTickError[] = [];
+  let fills: { r: number; id: string; f: Fill }[] | undefined;
   for (let h = 0; h < results.length; h++) {
     const res = results[h]!;
     const b = sent[h]!;
@@ -65,6 +67,7 @@ export function mergeResults(
       continue;
     }
     if (emit) for (const e of res.signals) keyed.push({ r: b.index[e.i]!, id: e.signal.strategy_id, s: e.signal });
+    if (res.fills !== undefined) for (const e of res.fills) (fills ??= []).push({ r: b.index[e.i]!, id: e.fill.strategy_id, f: e.fill });
     for (const e of res.errors) {
       const entry = c.bySlot(e.slot);
       const strategyId = entry?.config.id ?? `slot ${e.slot}`;
@@ -80,5 +83,7 @@ export function mergeResults(
   const signals = keyed.map((k) => k.s);
   c.totals.signals += signals.length;
   c.totals.tickErrors += errors.length;
-  return { signals, errors, unrouted };
+  if (fills === undefined) return { signals, errors, unrouted };
+  fills.sort((a, b) => a.r - b.r || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return { signals, errors, unrouted, fills: fills.map((x) => x.f) };
 }

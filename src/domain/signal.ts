@@ -2,11 +2,24 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { SideSchema, type Side } from './side.js';
 
-/** What a strategy returns from onTick: a decision, before the host stamps it. */
+export const ORDER_TYPES = ['MARKET', 'LIMIT'] as const;
+export type OrderType = (typeof ORDER_TYPES)[number];
+/** GTC: stands until filled (or the run ends); IOC: fills at once or not at all. */
+export const TIMES_IN_FORCE = ['GTC', 'IOC'] as const;
+export type TimeInForce = (typeof TIMES_IN_FORCE)[number];
+
+/** What a strategy returns from onTick, onBar or onTimer: a decision, before the host stamps it. */
 export interface SignalIntent {
   side: Side;
   /** Defaults to 1. Must be > 0 and finite. */
   quantity?: number;
+  /** MARKET when absent */
+  type?: OrderType;
+  /** required for LIMIT, not allowed otherwise */
+  limit_price?: number;
+  time_in_force?: TimeInForce;
+  /** the strategy's own label for the order (at most 64 characters) */
+  tag?: string;
   reason?: string;
 }
 
@@ -24,6 +37,12 @@ export const SignalSchema = z.object({
   tick_timestamp: z.number(),
   broker: z.string(),
   reason: z.string().optional(),
+  order_type: z.enum(ORDER_TYPES).optional(),
+  limit_price: z.number().positive().optional(),
+  time_in_force: z.enum(TIMES_IN_FORCE).optional(),
+  tag: z.string().max(64).optional(),
+  /** what produced a signal that no tick did: 'bar 1m', 'timer rebalance' (absent: onTick) */
+  origin: z.string().optional(),
 });
 export type Signal = z.infer<typeof SignalSchema>;
 
@@ -45,10 +64,12 @@ export function signalId(
   tickTimestamp: number,
   lastPrice: number,
   emitIndex: number,
+  origin?: string,
 ): string {
+  const key = `${strategyId}\u0000${broker}\u0000${instrumentToken}\u0000${tickTimestamp}\u0000${lastPrice}\u0000${emitIndex}`;
   const h = createHash('sha1')
     .update(NAMESPACE)
-    .update(`${strategyId}\u0000${broker}\u0000${instrumentToken}\u0000${tickTimestamp}\u0000${lastPrice}\u0000${emitIndex}`)
+    .update(origin === undefined ? key : `${key}\u0000${origin}`)
     .digest();
   h[6] = (h[6]! & 0x0f) | 0x50;
   h[8] = (h[8]! & 0x3f) | 0x80;

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Fill } from '../domain/fill.js';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
 import type { InputEvent, SignalSink, StrategyFilter } from '../ports.js';
@@ -35,6 +36,11 @@ export interface PipelineOptions {
    * as delivered when every part of it is acknowledged.
    */
   mode?: 'ordered' | 'streaming';
+  /**
+   * Backtest (ordered mode): the simulated fills of each round, in round
+   * order, once the supervisor has booked them.
+   */
+  onSimulatedFills?: (fills: readonly Fill[]) => void;
 }
 
 interface StreamingRound {
@@ -284,6 +290,10 @@ export class Pipeline {
       }
       const r = f.result!;
       this.#count(r);
+      if (r.fills !== undefined) {
+        for (const fill of r.fills) this.#o.supervisor.bookSimulatedFill(fill);
+        this.#o.onSimulatedFills?.(r.fills);
+      }
 
       const entry: PendingDelivery = { round: f.round, done: false, signals: r.signals.length, onDelivered: f.onDelivered };
       this.#pending.push(entry);

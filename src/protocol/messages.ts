@@ -18,9 +18,10 @@ import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
 import type { StrategyConfig } from '../config/strategy-config.js';
 import type { EncodedTickBatch } from './tick-batch-codec.js';
+import type { FillModelOptions } from '../backtest/fill-model.js';
 
 /** Bumped on any incompatible change; checked by init(). */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 // ---------------------------------------------------------------- data port: main → thread
 
@@ -90,6 +91,8 @@ export interface BatchResultMessage {
   readonly supervision?: readonly SupervisionEvent[];
   /** event-time supervision only: [slot, ticks] it did not run because the strategy was down (restarting or quarantined) */
   readonly missed?: readonly (readonly [number, number])[];
+  /** backtest only: the simulated fills decided in this batch, at tick `i`, in order (the thread has applied them to the strategy's portfolio) */
+  readonly fills?: readonly { readonly i: number; readonly fill: Fill }[];
 }
 
 /**
@@ -154,6 +157,11 @@ export interface InitRequest {
    * pool and batch size. Without it the supervisor decides (wall clock).
    */
   readonly eventTimeSupervision?: EventTimeSupervision;
+  /**
+   * Set by backtest: each strategy's signals become orders on a simulated
+   * market inside its thread, and their fills reach it by event time.
+   */
+  readonly backtest?: FillModelOptions;
 }
 
 export interface EventTimeSupervision {

@@ -1,4 +1,6 @@
 import { createRequire } from 'node:module';
+import { BarSpecsSchema } from './engine/bars.js';
+import { formatIssues } from '../domain/tick.js';
 import { isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { z } from 'zod';
@@ -45,6 +47,14 @@ export class StrategyRegistry {
       throw new RunnerError('STRATEGY_DUPLICATE_TYPE', `strategy type '${def.type}' from ${origin} is already registered by ${existing}`, {
         details: { strategy_type: def.type, origin, existing },
       });
+    }
+    if (def.bars !== undefined) {
+      const r = BarSpecsSchema.safeParse(def.bars);
+      if (!r.success) {
+        throw new RunnerError('STRATEGY_DEFINITION_INVALID', `strategy type '${def.type}' from ${origin}: invalid bars: ${formatIssues(r.error)}`, {
+          details: { strategy_type: def.type, origin },
+        });
+      }
     }
     this.#defs.set(def.type, def);
     this.#origin.set(def.type, origin);

@@ -36,6 +36,17 @@ export class Fills {
     return 'applied';
   }
 
+  /**
+   * A backtest's simulated fill, which its strategy's thread has applied
+   * already: booked here so that the authoritative book (status, a restart)
+   * agrees with the thread, and not sent back.
+   */
+  book(fill: Fill): void {
+    const { book, totals } = this.#ctx;
+    if (book.apply(fill) === undefined) totals.fillsDuplicate++;
+    else totals.fillsApplied++;
+  }
+
   portfolioOf(strategyId: string): PortfolioJSON {
     return portfolioToJSON(this.#ctx.book.get(strategyId));
   }

@@ -1,3 +1,4 @@
+import type { Fill } from '../domain/fill.js';
 import type { Signal } from '../domain/signal.js';
 import type { SerializedError } from '../errors.js';
 
@@ -31,6 +32,8 @@ export interface RoundResult {
   errors: StrategyTickError[];
   /** ticks that no strategy wants */
   unrouted: number;
+  /** backtest: the simulated fills decided in the round, ordered like the signals (the threads applied them) */
+  fills?: Fill[];
 }
 
 export interface ReloadReport {

@@ -1,3 +1,4 @@
+import type { FillModelOptions } from '../backtest/fill-model.js';
 import type { Logger } from 'pino';
 import type { StrategyRegistry } from '../strategies/registry.js';
 import type { RestartPolicyOptions } from './restart-policy.js';
@@ -84,6 +85,8 @@ export interface SupervisorOptions {
    * the batch size. A thread that dies or hangs is replaced as in live.
    */
   clock?: 'wall' | 'event';
+  /** backtest: each thread simulates the fills of its strategies' signals (needs clock `event`) */
+  backtest?: FillModelOptions;
   /**
    * Keep every tick of the live stream in the re-warm history, routed or not
    * (a sharded runner: a strategy added to a shard held here may want an

@@ -251,6 +251,11 @@ export class Supervisor {
     return this.#fills.apply(fill);
   }
 
+  /** A backtest's simulated fill, already applied in its strategy's thread: booked, not sent. */
+  bookSimulatedFill(fill: Fill): void {
+    this.#fills.book(fill);
+  }
+
   /** What was dispatched and what fills did, since start: the one owner of these counts (the pipeline and /status read them here). */
   get totals(): Readonly<SupervisorTotals> {
     return this.#ctx.totals;

@@ -89,6 +89,7 @@ export class ThreadPool {
             },
           }
         : {}),
+      ...(o.backtest === undefined ? {} : { backtest: o.backtest }),
       logger: o.logger,
       writeLog: o.writeLog,
       onFailure: (host, error) => this.#hooks.onFailure(host, error),

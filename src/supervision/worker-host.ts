@@ -2,6 +2,7 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import type { Logger } from 'pino';
 import type { StrategyConfig } from '../config/strategy-config.js';
+import type { FillModelOptions } from '../backtest/fill-model.js';
 import type { Fill } from '../domain/fill.js';
 import type { PortfolioView } from '../domain/portfolio.js';
 import type { Tick } from '../domain/tick.js';
@@ -47,6 +48,8 @@ export interface WorkerHostOptions {
   onFailure?: (host: WorkerHost, error: Error) => void;
   /** the thread supervises its strategies itself, by event time (replay) */
   eventTimeSupervision?: EventTimeSupervision;
+  /** backtest: the fill model the thread simulates */
+  backtest?: FillModelOptions;
   /** called for every fill the thread reports an onFill error for */
   onFillError?: (slot: number, fillId: string, error: SerializedError) => void;
 }
@@ -199,6 +202,7 @@ export class WorkerHost {
           logLevel: this.#opts.logLevel,
           heartbeatIntervalMs: this.#opts.heartbeatIntervalMs,
           ...(this.#opts.eventTimeSupervision === undefined ? {} : { eventTimeSupervision: this.#opts.eventTimeSupervision }),
+          ...(this.#opts.backtest === undefined ? {} : { backtest: this.#opts.backtest }),
         }),
       );
       if (!init.ok) throw deserializeError(init.error);

@@ -4,6 +4,7 @@ import type { EventTimeSupervision, SupervisionEvent } from '../../src/protocol/
 import { decideRestart } from '../../src/supervision/restart-policy.js';
 import { TickHistory } from '../../src/supervision/tick-history.js';
 import type { StrategyInstance } from '../../src/strategies/sdk/types.js';
+import type { DriverOutput } from '../../src/strategies/engine/strategy-driver.js';
 import type { StrategySlot } from './strategy-slot.js';
 
 /**
@@ -26,6 +27,8 @@ export class EventTimeSupervisor {
   readonly #o: EventTimeSupervision;
   readonly #history: TickHistory;
   readonly #create: (slot: StrategySlot) => StrategyInstance;
+  /** a re-warm's output: nothing is kept (the driver builds no signals when it does not emit) */
+  readonly #discard: DriverOutput = { signals: [], fills: [], errors: [] };
 
   /** `create`: a new instance for the slot's configuration (throws a RunnerError when it cannot) */
   constructor(options: EventTimeSupervision, create: (slot: StrategySlot) => StrategyInstance) {
@@ -94,14 +97,9 @@ export class EventTimeSupervisor {
 
   #back(slot: StrategySlot, instance: StrategyInstance, i: number, events: SupervisionEvent[]): void {
     const warm = this.#history.recent(slot.config.instruments);
-    // Re-warm: the strategy sees the ticks; its signals and errors are not news.
-    for (const t of warm) {
-      try {
-        instance.onTick(Object.freeze(t), slot.tickContext);
-      } catch {
-        /* ignored, as in any re-warm */
-      }
-    }
+    // Re-warm through its new driver (clock, timers, bars): the strategy sees the ticks; its signals and errors are not news.
+    const driver = slot.driver;
+    for (const t of warm) driver.tick(Object.freeze(t), false, this.#discard);
     slot.instance = instance;
     slot.life.to('running');
     slot.consecutiveErrors = 0;

@@ -5,7 +5,9 @@ import { LatencyHistogram } from '../../src/metrics/latency-histogram.js';
 import type { SerializedError } from '../../src/errors.js';
 import { Lifecycle, type TransitionTable } from '../../src/lifecycle/lifecycle.js';
 import type { SlotHealth, SlotState } from '../../src/protocol/messages.js';
-import type { StrategyContext, StrategyInstance, TickContext } from '../../src/strategies/sdk/types.js';
+import type { SimulatedExecution } from '../../src/backtest/fill-model.js';
+import { StrategyHost } from '../../src/strategies/engine/strategy-host.js';
+import type { StrategyInstance } from '../../src/strategies/sdk/types.js';
 
 /** A slot's legal moves: `down` is event-time supervision's (replay) retired instance, waiting for its restart. */
 const SLOT_TRANSITIONS: TransitionTable<SlotState> = {
@@ -18,19 +20,16 @@ const SLOT_TRANSITIONS: TransitionTable<SlotState> = {
 };
 
 /**
- * One strategy living in a thread: its instance, its context, its counters.
- * Several slots may share a thread; none shares state with another.
+ * One strategy living in a thread: its host (contexts, portfolio, driver of
+ * its instance), its lifecycle, its counters. Several slots may share a
+ * thread; none shares state with another.
  */
-export class StrategySlot {
+export class StrategySlot extends StrategyHost {
   readonly slot: number;
   readonly config: StrategyConfig;
-  readonly context: StrategyContext;
-  /** Handed to every onTick/onFill; `portfolio` is swapped when a fill arrives. */
-  readonly tickContext: TickContext;
   readonly latency = new LatencyHistogram();
   instance: StrategyInstance | undefined;
   readonly life: Lifecycle<SlotState>;
-  portfolio: PortfolioView;
   ticksIn = 0;
   signalsOut = 0;
   errors = 0;
@@ -51,22 +50,11 @@ export class StrategySlot {
     return this.life.state;
   }
 
-  constructor(slot: number, config: StrategyConfig, portfolio: PortfolioView, logger: Logger) {
+  constructor(slot: number, config: StrategyConfig, portfolio: PortfolioView, logger: Logger, sim?: SimulatedExecution) {
+    super(config, portfolio, logger, sim);
     this.life = new Lifecycle<SlotState>(`strategy slot ${slot}`, 'starting', SLOT_TRANSITIONS);
     this.slot = slot;
     this.config = config;
-    this.portfolio = portfolio;
-    this.context = Object.freeze({
-      strategyId: config.id,
-      strategyType: config.strategy_type,
-      instruments: Object.freeze([...config.instruments]),
-      brokers: Object.freeze([...config.brokers]),
-      logger,
-    });
-    const self = this;
-    const ctx = Object.create(this.context) as TickContext;
-    Object.defineProperty(ctx, 'portfolio', { get: () => self.portfolio, enumerable: true });
-    this.tickContext = Object.freeze(ctx);
   }
 
   health(): SlotHealth {

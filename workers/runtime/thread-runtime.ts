@@ -3,7 +3,6 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { RunnerError, serializeError } from '../../src/errors.js';
 import { createThreadLogger } from '../../src/logging/logger.js';
-import type { Signal } from '../../src/domain/signal.js';
 import type { Tick } from '../../src/domain/tick.js';
 import {
   ACTIVE_BATCH,
@@ -31,12 +30,16 @@ import { StrategyRegistry } from '../../src/strategies/registry.js';
 import type { StrategyInstance } from '../../src/strategies/sdk/types.js';
 import { EventTimeSupervisor } from './event-time-supervisor.js';
 import { StrategySlot } from './strategy-slot.js';
-import { buildSignals, intentsOf, invalidIntent } from './signal-builder.js';
+import { SimulatedExecution } from '../../src/backtest/fill-model.js';
+import type { Fill } from '../../src/domain/fill.js';
+import type { DriverOutput } from '../../src/strategies/engine/strategy-driver.js';
 
 /** A tick batch being processed; it can wait part-way (an async hook of a restart) and go on where it stopped. */
 interface BatchJob {
   readonly msg: TickBatchMessage;
   readonly signals: EmittedSignal[];
+  /** backtest: simulated fills decided in the batch */
+  readonly fills: { i: number; fill: Fill }[];
   readonly errors: TickError[];
   readonly events: SupervisionEvent[];
   /** slot → ticks it missed while down */
@@ -63,6 +66,7 @@ export class ThreadRuntime implements ThreadControl {
   #batches = 0;
   #heartbeat: NodeJS.Timeout | undefined;
   #eventTime: EventTimeSupervisor | undefined;
+  #backtest: InitRequest['backtest'];
   /** a batch waits for an async hook: data messages queue behind it, in order */
   #waiting = false;
   readonly #backlog: DataInput[] = [];
@@ -71,6 +75,8 @@ export class ThreadRuntime implements ThreadControl {
   readonly finished: Promise<void>;
 
   readonly #activity: Int32Array;
+  /** what the driver appends to, per call (emptied after each) */
+  readonly #out: DriverOutput = { signals: [], fills: [], errors: [] };
 
   constructor(dataPort: MessagePort, activity: Int32Array = new Int32Array(new SharedArrayBuffer(4 * ACTIVITY_INTS))) {
     this.#data = dataPort;
@@ -103,6 +109,7 @@ export class ThreadRuntime implements ThreadControl {
     } catch (err) {
       return fail(err);
     }
+    this.#backtest = req.backtest;
     if (req.eventTimeSupervision !== undefined) this.#eventTime = new EventTimeSupervisor(req.eventTimeSupervision, (slot) => this.#instantiate(slot));
     if (req.heartbeatIntervalMs > 0) {
       const beat = (): void => this.#post({ t: 'heartbeat', at: Date.now(), heapUsed: process.memoryUsage().heapUsed });
@@ -116,7 +123,7 @@ export class ThreadRuntime implements ThreadControl {
     if (this.#registry === undefined) return fail(new RunnerError('SUPERVISOR_STATE', 'startStrategy before init'));
     if (this.#slots.has(req.slot)) return fail(new RunnerError('SUPERVISOR_STATE', `slot ${req.slot} is already in use`));
     const logger = this.#log().child({ strategy_id: req.config.id });
-    const slot = new StrategySlot(req.slot, req.config, req.portfolio, logger);
+    const slot = new StrategySlot(req.slot, req.config, req.portfolio, logger, this.#backtest === undefined ? undefined : new SimulatedExecution(this.#backtest));
     try {
       slot.instance = this.#instantiate(slot);
       await slot.instance.onStart?.(slot.context);
@@ -139,12 +146,14 @@ export class ThreadRuntime implements ThreadControl {
   #instantiate(slot: StrategySlot): StrategyInstance {
     const config = slot.config;
     const resolved = this.#registry!.resolve(config);
+    const driver = slot.renew(resolved.definition.bars);
     const instance = resolved.definition.create(resolved.params, slot.context);
     if (instance === null || typeof instance !== 'object' || typeof instance.onTick !== 'function') {
       throw new RunnerError('STRATEGY_DEFINITION_INVALID', `strategy '${config.id}': create() of type '${config.strategy_type}' did not return an object with onTick()`, {
         details: { strategy_id: config.id },
       });
     }
+    driver.instance = instance;
     return instance;
   }
 
@@ -243,7 +252,7 @@ export class ThreadRuntime implements ThreadControl {
    */
   #run(job: BatchJob): boolean {
     const { signals, errors, events } = job;
-    const scratch: Signal[] = [];
+    const out = this.#out;
     const { ticks, routes } = job.msg;
     const emit = job.msg.warmup !== true;
     const activity = this.#activity;
@@ -278,44 +287,32 @@ export class ThreadRuntime implements ThreadControl {
         // One store per call: lets the supervisor name the strategy if this call never returns.
         Atomics.store(activity, ACTIVE_SLOT, slot.slot + 1);
         const t0 = performance.now();
-        try {
-          const intents = intentsOf(slot.instance!.onTick(tick, slot.tickContext), slot.config.id);
-          for (let e = 0; e < intents.length; e++) {
-            const intent = intents[e]!;
-            const bad = invalidIntent(intent);
-            if (bad !== undefined) {
-              throw new RunnerError('STRATEGY_OUTPUT_INVALID', `strategy '${slot.config.id}': onTick output #${e} is invalid: ${bad}`, {
-                details: { strategy_id: slot.config.id },
-              });
-            }
-            if (emit) buildSignals(intent, e, tick, slot.config.id, slot.config.strategy_type, slot.config.brokers, scratch);
-          }
-          slot.consecutiveErrors = 0;
-          for (const s of scratch) signals.push({ i, signal: s });
-          slot.signalsOut += scratch.length;
-        } catch (err) {
-          scratch.length = 0;
-          if (!emit) {
-            // Re-warming after a restart: the strategy has seen the tick; its old errors are not news.
-            slot.latency.record((performance.now() - t0) * 1000);
-            continue;
-          }
-          const e = err instanceof RunnerError
-            ? err
-            : new RunnerError('STRATEGY_TICK_FAILED', `strategy '${slot.config.id}' threw on a tick: ${(err as Error)?.message ?? String(err)}`, {
-                cause: err,
-                details: { strategy_id: slot.config.id },
-              });
-          slot.errors++;
+        const ok = slot.driver.tick(tick, emit, out);
+        const failed = out.errors.length > 0;
+        if (failed) {
+          slot.errors += out.errors.length;
           slot.consecutiveErrors++;
-          slot.lastError = serializeError(e);
-          errors.push({ i, slot: slot.slot, error: slot.lastError, consecutive: slot.consecutiveErrors });
-          if (et !== undefined && slot.consecutiveErrors >= et.maxConsecutiveErrors) {
-            et.retire(slot, tick, i, `${slot.consecutiveErrors} consecutive errors, last: [${slot.lastError.code}] ${slot.lastError.message}`, events);
+          for (const err of out.errors) {
+            slot.lastError = serializeError(err);
+            errors.push({ i, slot: slot.slot, error: slot.lastError, consecutive: slot.consecutiveErrors });
           }
+          out.errors.length = 0;
+        } else if (ok) {
+          slot.consecutiveErrors = 0;
         }
-        scratch.length = 0;
+        if (out.signals.length > 0) {
+          for (const s of out.signals) signals.push({ i, signal: s });
+          slot.signalsOut += out.signals.length;
+          out.signals.length = 0;
+        }
+        if (out.fills.length > 0) {
+          for (const f of out.fills) job.fills.push({ i, fill: f });
+          out.fills.length = 0;
+        }
         slot.latency.record((performance.now() - t0) * 1000);
+        if (failed && et !== undefined && slot.consecutiveErrors >= et.maxConsecutiveErrors) {
+          et.retire(slot, tick, i, `${slot.consecutiveErrors} consecutive errors, last: [${slot.lastError!.code}] ${slot.lastError!.message}`, events);
+        }
       }
       job.j = 0;
       k += n + 1;
@@ -331,31 +328,29 @@ export class ThreadRuntime implements ThreadControl {
       this.#post({ t: 'fill-result', slot: msg.slot, fillId: msg.fill.fill_id });
       return;
     }
-    slot.portfolio = msg.portfolio;
     slot.fillsApplied++;
-    try {
-      slot.instance?.onFill?.(Object.freeze(msg.fill), slot.tickContext);
+    const out = this.#out;
+    slot.driver.deliverFill(msg.fill, out, msg.portfolio);
+    const err = out.errors.shift();
+    out.errors.length = 0;
+    if (err === undefined) {
       this.#post({ t: 'fill-result', slot: msg.slot, fillId: msg.fill.fill_id });
-    } catch (err) {
-      const e = new RunnerError('STRATEGY_FILL_FAILED', `strategy '${slot.config.id}' threw in onFill for fill '${msg.fill.fill_id}': ${(err as Error)?.message ?? String(err)}`, {
-        cause: err,
-        details: { strategy_id: slot.config.id, fill_id: msg.fill.fill_id },
-      });
-      slot.errors++;
-      slot.lastError = serializeError(e);
-      this.#post({ t: 'fill-result', slot: msg.slot, fillId: msg.fill.fill_id, error: slot.lastError });
+      return;
     }
+    slot.errors++;
+    slot.lastError = serializeError(err);
+    this.#post({ t: 'fill-result', slot: msg.slot, fillId: msg.fill.fill_id, error: slot.lastError });
   }
 }
 
 const OK: ControlResult = { ok: true, value: undefined };
 
 function newJob(msg: TickBatchMessage): BatchJob {
-  return { msg, signals: [], errors: [], events: [], missed: undefined, i: 0, k: 0, j: 0, wait: undefined };
+  return { msg, signals: [], fills: [], errors: [], events: [], missed: undefined, i: 0, k: 0, j: 0, wait: undefined };
 }
 
 function resultOf(job: BatchJob): BatchResultMessage {
-  const r: BatchResultMessage = { t: 'result', batch: job.msg.batch, signals: job.signals, errors: job.errors };
+  const r: BatchResultMessage = { t: 'result', batch: job.msg.batch, signals: job.signals, errors: job.errors, ...(job.fills.length > 0 ? { fills: job.fills } : {}) };
   if (job.events.length === 0 && job.missed === undefined) return r;
   return { ...r, ...(job.events.length > 0 ? { supervision: job.events } : {}), ...(job.missed === undefined ? {} : { missed: [...job.missed] }) };
 }

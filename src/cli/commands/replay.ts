@@ -27,8 +27,8 @@ Options:
   --ticks FILE          ticks, one JSON object per line (required)
   --strategies FILE     strategy configurations: a JSON array of
                         { id, strategy_type, instruments, parameters, is_active, brokers } (required)
-  --fills FILE          fills, one JSON object per line; each is applied before the
-                        first tick at or after its timestamp
+  --fills FILE          fills, one JSON object per line; each is applied after every
+                        tick at or before its timestamp (before the first later tick)
   --out FILE            write signals here (default: stdout)
   --config FILE         service configuration (JSON; see docs/configuration.md)
   --pool-size N         strategy threads (default: one per strategy)

@@ -2,6 +2,8 @@ import type { z } from 'zod';
 import type { Fill } from '../../domain/fill.js';
 import type { SignalIntent } from '../../domain/signal.js';
 import type { Tick } from '../../domain/tick.js';
+import type { Bar, BarSpec } from '../engine/bars.js';
+import type { Timer } from '../engine/timers.js';
 import { DEFINITION_BRAND } from './define-strategy.js';
 import type { StrategyContext, StrategyDefinition, StrategyInstance, TickContext, TickOutput } from './types.js';
 
@@ -38,6 +40,8 @@ export abstract class BaseStrategy<P = Record<string, unknown>> implements Strat
 
   abstract onTick(tick: Tick, ctx: TickContext): TickOutput;
   onFill?(fill: Fill, ctx: TickContext): void;
+  onBar?(bar: Bar, ctx: TickContext): TickOutput;
+  onTimer?(timer: Timer, ctx: TickContext): TickOutput;
   onStart?(ctx: StrategyContext): void | Promise<void>;
   onStop?(ctx: StrategyContext): void | Promise<void>;
 
@@ -63,6 +67,7 @@ export interface StrategyClass<S extends z.ZodType = z.ZodType> {
   readonly type: string;
   readonly params: S;
   readonly description?: string;
+  readonly bars?: readonly BarSpec[];
 }
 
 export function isStrategyClass(value: unknown): value is StrategyClass {
@@ -83,6 +88,7 @@ export function definitionFromClass<S extends z.ZodType>(cls: StrategyClass<S>):
   return Object.freeze({
     ...def,
     ...(cls.description === undefined ? {} : { description: cls.description }),
+    ...(cls.bars === undefined ? {} : { bars: cls.bars }),
     [DEFINITION_BRAND]: true,
   });
 }

@@ -4,6 +4,8 @@ import type { Fill } from '../../domain/fill.js';
 import type { PortfolioView } from '../../domain/portfolio.js';
 import type { SignalIntent } from '../../domain/signal.js';
 import type { Tick } from '../../domain/tick.js';
+import type { Bar, BarSpec } from '../engine/bars.js';
+import type { Timer, TimerSpec } from '../engine/timers.js';
 
 /** Fixed facts about one running strategy, given to create() and every hook. */
 export interface StrategyContext {
@@ -13,6 +15,17 @@ export interface StrategyContext {
   readonly brokers: readonly string[];
   /** A pino logger with `strategy_id` bound. Never log per tick at info level. */
   readonly logger: Logger;
+  /** The strategy's event time: the latest timestamp of the ticks it has received (epoch ms; −Infinity before the first). Never the wall clock. */
+  now(): number;
+  /**
+   * A timer by event time: `{ at }` once, `{ every: ms | '1m' }` at every
+   * multiple of the period since the epoch. `onTimer` gets it when the
+   * strategy's clock reaches it, before the tick that got there. `name`
+   * labels it (in signals: `origin`), `instrument` prices its signals.
+   */
+  schedule(spec: TimerSpec): Timer;
+  /** Cancel a timer; false if it had already fired (a one-off) or was cancelled. */
+  cancel(timer: Timer | number): boolean;
 }
 
 /** What onTick and onFill see: the fixed facts plus the strategy's own portfolio, current as of this tick. */
@@ -20,7 +33,7 @@ export interface TickContext extends StrategyContext {
   readonly portfolio: PortfolioView;
 }
 
-/** What onTick may return. */
+/** What onTick, onBar and onTimer may return. */
 export type TickOutput = SignalIntent | readonly SignalIntent[] | null | undefined | void;
 
 /** A live strategy: created once per strategy configuration, inside its worker thread. */
@@ -28,6 +41,10 @@ export interface StrategyInstance {
   /** Synchronous and pure apart from the instance's own state: it runs on the hot path. */
   onTick(tick: Tick, ctx: TickContext): TickOutput;
   onFill?(fill: Fill, ctx: TickContext): void;
+  /** A bar the definition declared (`bars`) has closed. Synchronous. */
+  onBar?(bar: Bar, ctx: TickContext): TickOutput;
+  /** A timer of `ctx.schedule()` is due. Synchronous. */
+  onTimer?(timer: Timer, ctx: TickContext): TickOutput;
   onStart?(ctx: StrategyContext): void | Promise<void>;
   onStop?(ctx: StrategyContext): void | Promise<void>;
 }
@@ -39,6 +56,8 @@ export interface StrategyDefinition<S extends z.ZodType = z.ZodType> {
   readonly description?: string;
   /** Validates (and defaults) the configuration's `parameters` object. */
   readonly params: S;
+  /** Bars the runtime builds from each of the strategy's instruments and hands to onBar. */
+  readonly bars?: readonly BarSpec[];
   create(params: z.output<S>, ctx: StrategyContext): StrategyInstance;
 }
 

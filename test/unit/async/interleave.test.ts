@@ -39,25 +39,25 @@ function shape(events: readonly InputEvent[]): (number[] | string)[] {
 }
 
 describe('interleaveByTime', () => {
-  it('puts a fill before the first tick at or after its timestamp, splitting the batch', async () => {
+  it('puts a fill before the first tick later than its timestamp, splitting the batch', async () => {
     const events = await collect(interleaveByTime(source([batch([10, 20, 30, 40])]), [fill('f25', 25)]));
     expect(shape(events)).toEqual([[10, 20], 'f25', [30, 40]]);
   });
 
-  it('a fill with the same timestamp as a tick goes before that tick', async () => {
-    const events = await collect(interleaveByTime(source([batch([10, 20, 30])]), [fill('f20', 20)]));
-    expect(shape(events)).toEqual([[10], 'f20', [20, 30]]);
+  it('a fill with the same timestamp as ticks goes after them (ties go to the ticks)', async () => {
+    const events = await collect(interleaveByTime(source([batch([10, 20, 20, 30])]), [fill('f20', 20)]));
+    expect(shape(events)).toEqual([[10, 20, 20], 'f20', [30]]);
   });
 
   it('several fills at one point keep their order; fills at several points split several times', async () => {
     const fills = [fill('a', 15), fill('b', 15), fill('c', 18), fill('d', 40)];
     const events = await collect(interleaveByTime(source([batch([10, 20, 30, 40, 50])]), fills));
-    expect(shape(events)).toEqual([[10], 'a', 'b', 'c', [20, 30], 'd', [40, 50]]);
+    expect(shape(events)).toEqual([[10], 'a', 'b', 'c', [20, 30, 40], 'd', [50]]);
   });
 
   it('fills earlier than every tick come first, and the batch is passed through whole', async () => {
     const b = batch([10, 20]);
-    const events = await collect(interleaveByTime(source([b]), [fill('early1', 1), fill('early2', 10)]));
+    const events = await collect(interleaveByTime(source([b]), [fill('early1', 1), fill('early2', 9)]));
     expect(shape(events)).toEqual(['early1', 'early2', [10, 20]]);
     expect(events[2]).toBe(b);
   });
@@ -109,7 +109,7 @@ describe('interleaveByTime', () => {
     const ticks = [batch([1, 3, 5, 7]), batch([9, 11]), batch([13])];
     const fills = [fill('0', 0), fill('4', 4), fill('5', 5), fill('10', 10), fill('12', 12), fill('20', 20)];
     const events = await collect(interleaveByTime(source(ticks), fills));
-    expect(shape(events)).toEqual(['0', [1, 3], '4', '5', [5, 7], [9], '10', [11], '12', [13], '20']);
+    expect(shape(events)).toEqual(['0', [1, 3], '4', [5], '5', [7], [9], '10', [11], '12', [13], '20']);
   });
 
   it('no ticks at all: every fill still comes out', async () => {

@@ -1,17 +1,12 @@
 import pino from 'pino';
 import { emptyPortfolio } from '../../../src/domain/portfolio.js';
 import type { Tick } from '../../../src/domain/tick.js';
+import { StrategyHost } from '../../../src/strategies/engine/strategy-host.js';
 import type { StrategyContext, TickContext } from '../../../src/strategies/sdk/types.js';
 
 /** A minimal strategy context: silent logger, the given instruments, paper broker. */
 export function fakeContext(strategyType: string, instruments: readonly number[] = [1, 2], strategyId = 'test-strategy'): StrategyContext {
-  return {
-    strategyId,
-    strategyType,
-    instruments,
-    brokers: ['paper'],
-    logger: pino({ level: 'silent' }),
-  };
+  return new StrategyHost({ id: strategyId, strategy_type: strategyType, instruments, brokers: ['paper'] }, emptyPortfolio(0), pino({ level: 'silent' })).context;
 }
 
 export function fakeTickContext(ctx: StrategyContext): TickContext {

@@ -331,7 +331,7 @@ describe('ThreadRuntime.processBatch', () => {
     expect(e.slot).toBe(0);
     expect(e.error.code).toBe('STRATEGY_TICK_FAILED');
     expect(e.error.message).toBe("strategy 'a' threw on a tick: boom at 100");
-    expect(e.error.details).toEqual({ strategy_id: 'a' });
+    expect(e.error.details).toEqual({ strategy_id: 'a', hook: 'onTick' });
     expect(res.signals.map((s) => `${s.i}:${s.signal.strategy_id}`)).toEqual(['0:b', '1:a']);
   });
 

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { buildSignals, intentsOf, invalidIntent } from '../../../../workers/runtime/signal-builder.js';
+import { buildSignals, intentsOf, invalidIntent, tickOrigin } from '../../../../src/strategies/engine/signal-builder.js';
 import { RunnerError } from '../../../../src/errors.js';
 import { SignalSchema, signalId, type Signal, type SignalIntent } from '../../../../src/domain/signal.js';
 import type { Tick } from '../../../../src/domain/tick.js';
@@ -55,7 +55,9 @@ describe('invalidIntent', () => {
     [{ side: 'BUY' }],
     [{ side: 'SELL', quantity: 0.5 }],
     [{ side: 'BUY', quantity: 100, reason: '' }],
-    [{ side: 'SELL', reason: 'x', extra: 'ignored' }],
+    [{ side: 'BUY', type: 'MARKET', time_in_force: 'IOC', tag: 'entry-1' }],
+    [{ side: 'SELL', type: 'LIMIT', limit_price: 101.5, time_in_force: 'GTC', quantity: 3 }],
+    [{ side: 'BUY', tag: 'x'.repeat(64) }],
   ])('accepts %j', (intent) => {
     expect(invalidIntent(intent)).toBeUndefined();
   });
@@ -74,6 +76,16 @@ describe('invalidIntent', () => {
     [{ side: 'BUY', quantity: '1' }, 'quantity must be a finite number > 0, got "1"'],
     [{ side: 'BUY', quantity: null }, 'quantity must be a finite number > 0, got null'],
     [{ side: 'SELL', reason: 42 }, 'reason must be a string, got number'],
+    [{ side: 'BUY', type: 'STOP' }, 'type must be "MARKET" or "LIMIT", got "STOP"'],
+    [{ side: 'BUY', type: 'LIMIT' }, 'a LIMIT intent needs limit_price, a finite number > 0, got undefined'],
+    [{ side: 'BUY', type: 'LIMIT', limit_price: -2 }, 'a LIMIT intent needs limit_price, a finite number > 0, got -2'],
+    [{ side: 'BUY', limit_price: 100 }, 'limit_price is only for type "LIMIT" (this intent is a MARKET one by default)'],
+    [{ side: 'BUY', type: 'MARKET', limit_price: 100 }, 'limit_price is only for type "LIMIT" (this intent is "MARKET")'],
+    [{ side: 'BUY', time_in_force: 'DAY' }, 'time_in_force must be "GTC" or "IOC", got "DAY"'],
+    [{ side: 'BUY', tag: 'x'.repeat(65) }, 'tag must be a string of at most 64 characters, got 65 characters'],
+    [{ side: 'BUY', tag: 7 }, 'tag must be a string of at most 64 characters, got number'],
+    // a typo must not pass as a market order without its limit
+    [{ side: 'SELL', reason: 'x', limitPrice: 5 }, "unknown field 'limitPrice' (an intent has side, quantity, type, limit_price, time_in_force, tag, reason)"],
   ])('rejects %j', (intent, reason) => {
     expect(invalidIntent(intent)).toBe(reason);
   });
@@ -82,7 +94,7 @@ describe('invalidIntent', () => {
 describe('buildSignals', () => {
   it('builds one signal per broker with the tick’s price and timestamp and a deterministic id', () => {
     const out: Signal[] = [];
-    buildSignals({ side: 'SELL', quantity: 3, reason: 'r' }, 1, tick, 'strat-1', 'Type', ['zerodha', 'paper'], out);
+    buildSignals({ side: 'SELL', quantity: 3, reason: 'r' }, 1, tickOrigin(tick), 'strat-1', 'Type', ['zerodha', 'paper'], out);
     expect(out).toEqual([
       {
         signal_id: signalId('strat-1', 'zerodha', 256265, 1_704_100_500_000, 24_567.5, 1),
@@ -118,8 +130,8 @@ describe('buildSignals', () => {
 
   it('JSON key order is signal_id, strategy_id, strategy_type, instrument_token, side, quantity, price, tick_timestamp, broker[, reason]', () => {
     const out: Signal[] = [];
-    buildSignals({ side: 'BUY' }, 0, tick, 's', 'T', ['paper'], out);
-    buildSignals({ side: 'BUY', reason: 'why' }, 0, tick, 's', 'T', ['paper'], out);
+    buildSignals({ side: 'BUY' }, 0, tickOrigin(tick), 's', 'T', ['paper'], out);
+    buildSignals({ side: 'BUY', reason: 'why' }, 0, tickOrigin(tick), 's', 'T', ['paper'], out);
     const base = ['signal_id', 'strategy_id', 'strategy_type', 'instrument_token', 'side', 'quantity', 'price', 'tick_timestamp', 'broker'];
     expect(Object.keys(JSON.parse(JSON.stringify(out[0])) as object)).toEqual(base);
     expect(Object.keys(JSON.parse(JSON.stringify(out[1])) as object)).toEqual([...base, 'reason']);
@@ -130,8 +142,8 @@ describe('buildSignals', () => {
 
   it('defaults quantity to 1, leaves reason out when absent and keeps an empty reason', () => {
     const out: Signal[] = [];
-    buildSignals({ side: 'BUY' }, 0, tick, 's', 'T', ['paper'], out);
-    buildSignals({ side: 'BUY', reason: '' }, 0, tick, 's', 'T', ['paper'], out);
+    buildSignals({ side: 'BUY' }, 0, tickOrigin(tick), 's', 'T', ['paper'], out);
+    buildSignals({ side: 'BUY', reason: '' }, 0, tickOrigin(tick), 's', 'T', ['paper'], out);
     expect(out[0]!.quantity).toBe(1);
     expect('reason' in out[0]!).toBe(false);
     expect(out[1]!.reason).toBe('');
@@ -140,7 +152,7 @@ describe('buildSignals', () => {
   it('the id depends on strategy, broker, tick content and emission index, and nothing else', () => {
     const id = (strategy: string, broker: string, t: Tick, e: number, type = 'T', side: 'BUY' | 'SELL' = 'BUY'): string => {
       const out: Signal[] = [];
-      buildSignals({ side, quantity: 7 }, e, t, strategy, type, [broker], out);
+      buildSignals({ side, quantity: 7 }, e, tickOrigin(t), strategy, type, [broker], out);
       return out[0]!.signal_id;
     };
     const a = id('s', 'paper', tick, 0);
@@ -156,9 +168,9 @@ describe('buildSignals', () => {
 
   it('appends to the given array without touching what is there', () => {
     const existing: Signal[] = [];
-    buildSignals({ side: 'BUY' }, 0, tick, 's', 'T', ['a'], existing);
+    buildSignals({ side: 'BUY' }, 0, tickOrigin(tick), 's', 'T', ['a'], existing);
     const first = existing[0];
-    buildSignals({ side: 'SELL' }, 1, tick, 's', 'T', ['b', 'c'], existing);
+    buildSignals({ side: 'SELL' }, 1, tickOrigin(tick), 's', 'T', ['b', 'c'], existing);
     expect(existing).toHaveLength(3);
     expect(existing[0]).toBe(first);
     expect(existing.map((s) => `${s.broker}:${s.side}`)).toEqual(['a:BUY', 'b:SELL', 'c:SELL']);

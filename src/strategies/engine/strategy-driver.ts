@@ -1,0 +1,244 @@
+import type { SimulatedExecution } from '../../backtest/fill-model.js';
+import type { Fill } from '../../domain/fill.js';
+import { applyFill, type PortfolioView } from '../../domain/portfolio.js';
+import type { Signal, SignalIntent } from '../../domain/signal.js';
+import type { Tick } from '../../domain/tick.js';
+import { RunnerError } from '../../errors.js';
+import type { StrategyContext, StrategyInstance, TickContext, TickOutput } from '../sdk/types.js';
+import { BarBook, type Bar, type BarSpec } from './bars.js';
+import { buildSignals, intentsOf, invalidIntent, type SignalOrigin } from './signal-builder.js';
+import { TimerQueue, type Timer, type TimerSpec } from './timers.js';
+
+/** The strategy around a driver: its configuration's facts and its portfolio (owned by the slot, or by runStrategy). */
+export interface DriverHost {
+  readonly strategyId: string;
+  readonly strategyType: string;
+  readonly brokers: readonly string[];
+  readonly instruments: readonly number[];
+  readonly tickContext: TickContext;
+  portfolio: PortfolioView;
+}
+
+/** What handling one tick produced. The arrays are the caller's: the driver appends. */
+export interface DriverOutput {
+  readonly signals: Signal[];
+  /** backtest: fills decided at this tick (handed to the strategy later, see SimulatedExecution) */
+  readonly fills: Fill[];
+  readonly errors: RunnerError[];
+}
+
+/**
+ * Everything that happens to one strategy instance per tick, by event time,
+ * the same in a strategy thread (run, replay, backtest) and in the test kit
+ * (runStrategy). For a tick t:
+ *  1. backtest: simulated fills stamped before t reach the strategy (onFill);
+ *  2. the clock moves to max(clock, t); time bars of any instrument whose end
+ *     it reached close (onBar), and timers due fire (onTimer), in time order
+ *     (a bar before a timer at the same time);
+ *  3. the tick joins its instrument's bars; a tick or volume bar it
+ *     completes closes (onBar);
+ *  4. backtest (next-tick): orders waiting on this instrument fill at t's price;
+ *  5. onTick.
+ * A handler's signals are priced at the tick (onTick), the bar's close
+ * (onBar) or the last price of the timer's instrument (onTimer).
+ */
+export class StrategyDriver {
+  readonly #host: DriverHost;
+  readonly #timers = new TimerQueue();
+  readonly #bars: BarBook | undefined;
+  readonly #sim: SimulatedExecution | undefined;
+  readonly #lastPrice = new Map<number, number>();
+  #clock = -Infinity;
+  instance: StrategyInstance | undefined;
+  /** onBar and onTimer calls, for health */
+  handlerCalls = 0;
+
+  constructor(host: DriverHost, bars: readonly BarSpec[] | undefined, sim: SimulatedExecution | undefined) {
+    this.#host = host;
+    this.#bars = bars !== undefined && bars.length > 0 ? new BarBook(bars, host.instruments) : undefined;
+    this.#sim = sim;
+  }
+
+  /** The strategy's event time: the latest tick timestamp it has received (−Infinity before its first). */
+  now(): number {
+    return this.#clock;
+  }
+
+  schedule(spec: TimerSpec): Timer {
+    return this.#timers.schedule(spec, this.#clock === -Infinity ? undefined : this.#clock, this.#host.strategyId);
+  }
+
+  cancel(timer: Timer | number): boolean {
+    return this.#timers.cancel(typeof timer === 'number' ? timer : timer.id);
+  }
+
+  get timers(): number {
+    return this.#timers.size;
+  }
+
+  /**
+   * One tick (see the class comment). `emit` false: warm-up, the handlers
+   * run and what they return is dropped, their errors too; no simulated
+   * market. Returns whether onTick itself succeeded.
+   */
+  tick(tick: Tick, emit: boolean, out: DriverOutput): boolean {
+    const sim = emit ? this.#sim : undefined;
+    if (sim !== undefined) {
+      const due = sim.due(tick.timestamp);
+      if (due !== undefined) for (const f of due) this.deliverFill(f, out);
+    }
+    const t = tick.timestamp;
+    if (t > this.#clock) {
+      if (this.#clock === -Infinity) this.#timers.anchor(t);
+      this.#clock = t;
+      this.#advance(emit, out);
+    }
+    this.#lastPrice.set(tick.instrument_token, tick.last_price);
+    if (this.#bars !== undefined) {
+      const done = this.#bars.add(tick, this.#clock);
+      if (done.length > 0) for (const bar of [...done]) this.#onBar(bar, emit, out);
+    }
+    if (sim !== undefined) sim.match(tick, this.#clock, out.fills);
+    const instance = this.instance!;
+    let result: TickOutput;
+    try {
+      result = instance.onTick(tick, this.#host.tickContext);
+    } catch (err) {
+      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onTick', 'STRATEGY_TICK_FAILED', err, 'threw on a tick'));
+      return false;
+    }
+    return this.#emit(result, 'onTick', { instrument_token: tick.instrument_token, timestamp: tick.timestamp, price: tick.last_price }, emit, out);
+  }
+
+  /** A fill reaches the strategy: backtest fills apply to its portfolio here; others come with their portfolio. */
+  deliverFill(fill: Fill, out: DriverOutput | undefined, portfolio?: PortfolioView): void {
+    const h = this.#host;
+    h.portfolio = portfolio ?? applyFill(h.portfolio, fill);
+    try {
+      this.instance?.onFill?.(Object.freeze(fill), h.tickContext);
+    } catch (err) {
+      const e = new RunnerError('STRATEGY_FILL_FAILED', `strategy '${h.strategyId}' threw in onFill for fill '${fill.fill_id}': ${(err as Error)?.message ?? String(err)}`, {
+        cause: err,
+        details: { strategy_id: h.strategyId, fill_id: fill.fill_id },
+      });
+      if (out === undefined) throw e;
+      out.errors.push(e);
+    }
+  }
+
+  /** Backtest, at the end of a run: the fills decided and not yet handed over reach the strategy. */
+  finish(out: DriverOutput): void {
+    if (this.#sim === undefined) return;
+    for (const f of this.#sim.rest()) this.deliverFill(f, out);
+  }
+
+  /** Time moved: close time bars and fire timers due, in time order (a bar before a timer at the same time). */
+  #advance(emit: boolean, out: DriverOutput): void {
+    const now = this.#clock;
+    const bars = this.#bars;
+    for (;;) {
+      const nextTimer = this.#timers.next();
+      const nextBar = bars !== undefined && bars.hasTimeBars ? bars.nextEnd() : Infinity;
+      const at = Math.min(nextTimer, nextBar);
+      if (at > now) return;
+      if (nextBar <= nextTimer) {
+        const closed = [...bars!.closeUntil(nextBar)];
+        for (const bar of closed) this.#onBar(bar, emit, out);
+        continue;
+      }
+      const timer = this.#timers.pop(at)!;
+      this.#onTimer(timer, emit, out);
+    }
+  }
+
+  #onBar(bar: Bar, emit: boolean, out: DriverOutput): void {
+    const fn = this.instance!.onBar;
+    if (fn === undefined) return;
+    this.handlerCalls++;
+    let result: TickOutput;
+    try {
+      result = fn.call(this.instance, bar, this.#host.tickContext);
+    } catch (err) {
+      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onBar', 'STRATEGY_TICK_FAILED', err, `threw in onBar (${bar.spec} bar of ${bar.instrument_token} ending ${bar.end})`));
+      return;
+    }
+    this.#emit(result, 'onBar', { instrument_token: bar.instrument_token, timestamp: bar.end, price: bar.close, origin: `bar ${bar.spec}` }, emit, out);
+  }
+
+  #onTimer(timer: Timer, emit: boolean, out: DriverOutput): void {
+    const fn = this.instance!.onTimer;
+    if (fn === undefined) return;
+    this.handlerCalls++;
+    let result: TickOutput;
+    try {
+      result = fn.call(this.instance, timer, this.#host.tickContext);
+    } catch (err) {
+      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onTimer', 'STRATEGY_TICK_FAILED', err, `threw in onTimer ('${timer.name}' at ${timer.at})`));
+      return;
+    }
+    if (result === undefined || result === null) return;
+    const instrument = timer.instrument ?? (this.#host.instruments.length === 1 ? this.#host.instruments[0]! : undefined);
+    if (instrument === undefined) {
+      if (emit) out.errors.push(invalid(this.#host.strategyId, `onTimer ('${timer.name}') returned a signal, but the timer names no instrument and the strategy has ${this.#host.instruments.length}: schedule it with { instrument }`));
+      return;
+    }
+    const price = this.#lastPrice.get(instrument);
+    if (price === undefined) {
+      if (emit) out.errors.push(invalid(this.#host.strategyId, `onTimer ('${timer.name}') returned a signal for instrument ${instrument}, which has had no tick yet: there is no price for it`));
+      return;
+    }
+    this.#emit(result, 'onTimer', { instrument_token: instrument, timestamp: timer.at, price, origin: `timer ${timer.name}` }, emit, out);
+  }
+
+  /** Intents → signals (and backtest orders). A bad intent drops that call's whole output, as one error. */
+  #emit(result: TickOutput, hook: string, at: SignalOrigin, emit: boolean, out: DriverOutput): boolean {
+    const h = this.#host;
+    let intents: readonly SignalIntent[];
+    try {
+      intents = intentsOf(result, h.strategyId, hook);
+    } catch (err) {
+      if (emit) out.errors.push(err as RunnerError);
+      return false;
+    }
+    if (intents.length === 0) return true;
+    for (let e = 0; e < intents.length; e++) {
+      const bad = invalidIntent(intents[e]);
+      if (bad !== undefined) {
+        if (emit) out.errors.push(invalid(h.strategyId, `${hook} output #${e} is invalid: ${bad}`));
+        return false;
+      }
+    }
+    if (!emit) return true;
+    const from = out.signals.length;
+    for (let e = 0; e < intents.length; e++) buildSignals(intents[e]!, e, at, h.strategyId, h.strategyType, h.brokers, out.signals);
+    const sim = this.#sim;
+    if (sim !== undefined) {
+      for (let k = from; k < out.signals.length; k++) {
+        const f = sim.submit(out.signals[k]!, this.#clock);
+        if (f !== undefined) out.fills.push(f);
+      }
+    }
+    return true;
+  }
+}
+
+function handlerError(strategyId: string, hook: string, code: 'STRATEGY_TICK_FAILED', err: unknown, what: string): RunnerError {
+  if (err instanceof RunnerError) return err;
+  return new RunnerError(code, `strategy '${strategyId}' ${what}: ${(err as Error)?.message ?? String(err)}`, {
+    cause: err,
+    details: { strategy_id: strategyId, hook },
+  });
+}
+
+function invalid(strategyId: string, message: string): RunnerError {
+  return new RunnerError('STRATEGY_OUTPUT_INVALID', `strategy '${strategyId}': ${message}`, { details: { strategy_id: strategyId } });
+}
+
+/** Give a context the driver's clock and timers (`ctx.now()`, `ctx.schedule()`, `ctx.cancel()`), through whichever driver is current. */
+export function timeMethods(driver: () => StrategyDriver): Pick<StrategyContext, 'now' | 'schedule' | 'cancel'> {
+  return {
+    now: () => driver().now(),
+    schedule: (spec: TimerSpec) => driver().schedule(spec),
+    cancel: (timer: Timer | number) => driver().cancel(timer),
+  };
+}
