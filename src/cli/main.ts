@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../app/package-root.js';
 import { EXIT_CODES, RunnerError, exitCodeFor } from '../errors.js';
 import { errorLine } from './error-line.js';
+import { BACKTEST_USAGE, backtestCommand } from './commands/backtest.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
 import { REPLAY_USAGE, replayCommand } from './commands/replay.js';
 import { RUN_USAGE, runCommand } from './commands/run.js';
@@ -23,6 +24,7 @@ Commands:
                deployment's runners, shards and positions, from Kafka)
   simulate     produce a synthetic random-walk tick stream to market.ticks
   replay       run a ticks file through the strategies and write the signals
+  backtest     replay with simulated fills fed back to the strategies: P&L report, equity charts
   strategies   list the registered strategy types and their parameters
   help [CMD]   show help for a command
 
@@ -35,6 +37,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   status: { run: (argv) => statusCommand(argv), usage: STATUS_USAGE },
   simulate: { run: (argv) => simulateCommand(argv), usage: SIMULATE_USAGE },
   replay: { run: replayCommand, usage: REPLAY_USAGE },
+  backtest: { run: backtestCommand, usage: BACKTEST_USAGE },
   strategies: { run: strategiesCommand, usage: STRATEGIES_USAGE },
 };
 
