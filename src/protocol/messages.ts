@@ -185,6 +185,15 @@ export interface StartStrategyRequest {
   readonly portfolio: PortfolioView;
 }
 
+export interface UpdateParamsRequest {
+  readonly slot: number;
+  /** the whole new configuration (only its parameters differ) */
+  readonly config: StrategyConfig;
+}
+
+/** 'applied': onParams took them; 'unsupported': the strategy has no onParams (restart it instead). */
+export type ParamsUpdate = 'applied' | 'unsupported';
+
 export type ControlResult<T = undefined> = { ok: true; value: T } | { ok: false; error: SerializedError };
 
 /** Upper bounds (µs) of the handler latency histogram buckets sent with each health report. */
@@ -232,6 +241,8 @@ export interface ThreadHealth {
 export interface ThreadControl {
   init(req: InitRequest): Promise<ControlResult<InitReply>>;
   startStrategy(req: StartStrategyRequest): Promise<ControlResult>;
+  /** New parameters, taken live by the strategy's onParams; 'unsupported' when it has none. */
+  updateParams(req: UpdateParamsRequest): Promise<ControlResult<ParamsUpdate>>;
   stopStrategy(slot: number): Promise<ControlResult>;
   health(): Promise<ThreadHealth>;
   /** Stop every strategy (onStop) and end the thread's task. */

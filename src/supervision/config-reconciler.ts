@@ -5,7 +5,8 @@ import { rejectUpdate } from './rejected-update.js';
 import type { ReloadReport } from './reports.js';
 import { Restarter } from './restarter.js';
 import { rewarm } from './rewarm.js';
-import type { RejectedUpdate } from './strategy-entry.js';
+import type { RejectedUpdate, StrategyEntry } from './strategy-entry.js';
+import type { ControlResult, ParamsUpdate } from '../protocol/messages.js';
 import type { SupervisorContext } from './supervisor-context.js';
 import type { ThreadPool } from './thread-pool.js';
 
@@ -110,6 +111,10 @@ export class ConfigReconciler {
       }
       e.rejectedUpdate = undefined;
       const wasRunning = e.state === 'running';
+      if (ch.kind === 'params' && wasRunning && (await this.#paramsLive(e, ch.after))) {
+        report.changed.push(ch.after.id);
+        continue;
+      }
       // A running version is kept to fall back on if the new one does not start (an update still starting keeps its own).
       if (wasRunning) e.rollback = { config: e.rollback?.config ?? e.config, fields: ch.fields, json };
       e.config = ch.after;
@@ -164,6 +169,31 @@ export class ConfigReconciler {
     strategies.rejected = strategies.rejected.filter((r) => ids.has(r.strategyId));
     for (const id of [...strategies.rejectedConfigs.keys()]) if (!ids.has(id)) strategies.rejectedConfigs.delete(id);
     return report;
+  }
+
+  /**
+   * Only the parameters changed: a strategy with onParams takes them live and
+   * keeps its state. False: it has none, or it refused them (then it is
+   * restarted with them, as any change).
+   */
+  async #paramsLive(e: StrategyEntry, next: StrategyConfig): Promise<boolean> {
+    const host = this.#pool.host(e.host);
+    if (host === undefined || host.state !== 'ready') return false;
+    let r: ControlResult<ParamsUpdate>;
+    try {
+      r = await host.updateParams(e.slot, next);
+    } catch (err) {
+      this.#ctx.log.warn({ strategy_id: next.id, err: (err as Error).message }, 'taking parameters live failed: restarting the strategy with them');
+      return false;
+    }
+    if (!r.ok) {
+      this.#ctx.log.warn({ strategy_id: next.id, code: r.error.code, err: r.error.message }, 'the strategy refused its new parameters: restarting it with them');
+      return false;
+    }
+    if (r.value !== 'applied') return false;
+    e.config = next;
+    this.#ctx.log.info({ strategy_id: next.id }, 'strategy parameters changed: taken live by onParams (state kept)');
+    return true;
   }
 
   /**

@@ -14,6 +14,7 @@ import {
   PROTOCOL_VERSION,
   type BatchResultMessage,
   type ControlResult,
+  type ParamsUpdate,
   type DataInput,
   type DataOutput,
   type EventTimeSupervision,
@@ -224,6 +225,17 @@ export class WorkerHost {
   async startStrategy(slot: number, config: StrategyConfig, portfolio: PortfolioView): Promise<ControlResult> {
     this.#life.require('startStrategy', 'ready');
     return this.#call('startStrategy', (c) => c.startStrategy({ slot, config, portfolio }));
+  }
+
+  /**
+   * New parameters for a running strategy, taken live by its onParams (after
+   * the batches already sent): 'applied', or 'unsupported' when it has no
+   * onParams (then the caller restarts it).
+   */
+  async updateParams(slot: number, config: StrategyConfig): Promise<ControlResult<ParamsUpdate>> {
+    this.#life.require('updateParams', 'ready');
+    await this.drained();
+    return this.#call('updateParams', (c) => c.updateParams({ slot, config }));
   }
 
   async stopStrategy(slot: number): Promise<ControlResult> {

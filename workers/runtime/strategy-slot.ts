@@ -26,7 +26,8 @@ const SLOT_TRANSITIONS: TransitionTable<SlotState> = {
  */
 export class StrategySlot extends StrategyHost {
   readonly slot: number;
-  readonly config: StrategyConfig;
+  /** replaced when onParams takes new parameters live */
+  config: StrategyConfig;
   readonly latency = new LatencyHistogram();
   instance: StrategyInstance | undefined;
   readonly life: Lifecycle<SlotState>;

@@ -24,9 +24,12 @@ import {
   type ThreadHealth,
   type TickBatchMessage,
   type TickError,
+  type ParamsUpdate,
+  type UpdateParamsRequest,
 } from '../../src/protocol/messages.js';
 import { decodeTickBatch } from '../../src/protocol/tick-batch-codec.js';
 import { StrategyRegistry } from '../../src/strategies/registry.js';
+import { BASE_STRATEGY_BRAND } from '../../src/strategies/sdk/base-strategy.js';
 import type { StrategyInstance } from '../../src/strategies/sdk/types.js';
 import { EventTimeSupervisor } from './event-time-supervisor.js';
 import { StrategySlot } from './strategy-slot.js';
@@ -155,6 +158,35 @@ export class ThreadRuntime implements ThreadControl {
     }
     driver.instance = instance;
     return instance;
+  }
+
+  async updateParams(req: UpdateParamsRequest): Promise<ControlResult<ParamsUpdate>> {
+    const slot = this.#slots.get(req.slot);
+    if (slot === undefined || slot.instance === undefined) return fail(new RunnerError('SUPERVISOR_STATE', `updateParams: slot ${req.slot} runs no strategy`));
+    if (typeof slot.instance.onParams !== 'function') return { ok: true, value: 'unsupported' };
+    let next: unknown;
+    let previous: unknown;
+    try {
+      next = this.#registry!.resolve(req.config).params;
+      previous = this.#registry!.resolve(slot.config).params;
+    } catch (err) {
+      return fail(err);
+    }
+    try {
+      // A BaseStrategy reads this.params: it sees the new ones in onParams and after.
+      if ((slot.instance.constructor as unknown as Record<symbol, unknown>)[BASE_STRATEGY_BRAND] === true) (slot.instance as unknown as { params: unknown }).params = next;
+      slot.instance.onParams(next, previous, slot.context);
+    } catch (err) {
+      return fail(
+        new RunnerError('STRATEGY_START_FAILED', `strategy '${req.config.id}': onParams threw: ${(err as Error)?.message ?? String(err)}`, {
+          cause: err,
+          details: { strategy_id: req.config.id },
+        }),
+      );
+    }
+    slot.config = req.config;
+    slot.context.logger.info('parameters taken live (onParams)');
+    return { ok: true, value: 'applied' };
   }
 
   async stopStrategy(slotNo: number): Promise<ControlResult> {

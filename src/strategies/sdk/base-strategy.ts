@@ -26,7 +26,8 @@ export const BASE_STRATEGY_BRAND: unique symbol = Symbol.for('strategy-runner.ba
 export abstract class BaseStrategy<P = Record<string, unknown>> implements StrategyInstance {
   static readonly [BASE_STRATEGY_BRAND] = true;
 
-  readonly params: P;
+  /** replaced by the runtime before onParams when the strategy takes new parameters live */
+  params: P;
   readonly context: StrategyContext;
 
   constructor(params: P, context: StrategyContext) {
@@ -44,6 +45,7 @@ export abstract class BaseStrategy<P = Record<string, unknown>> implements Strat
   onTimer?(timer: Timer, ctx: TickContext): TickOutput;
   onStart?(ctx: StrategyContext): void | Promise<void>;
   onStop?(ctx: StrategyContext): void | Promise<void>;
+  onParams?(next: P, previous: P, ctx: StrategyContext): void;
 
   protected buy(quantity?: number, reason?: string): SignalIntent {
     return intent('BUY', quantity, reason);

@@ -47,6 +47,13 @@ export interface StrategyInstance {
   onTimer?(timer: Timer, ctx: TickContext): TickOutput;
   onStart?(ctx: StrategyContext): void | Promise<void>;
   onStop?(ctx: StrategyContext): void | Promise<void>;
+  /**
+   * New parameters (validated and defaulted like the first ones) while the
+   * strategy runs: with this hook it takes them and keeps its state; without
+   * it, a parameter change restarts the strategy. Synchronous; a throw
+   * restarts it with the new parameters.
+   */
+  onParams?(next: unknown, previous: unknown, ctx: StrategyContext): void;
 }
 
 /** The composition style: a plain object describing a strategy type. */

@@ -48,6 +48,42 @@ describe('hot reload (Supervisor.applyConfigs)', { timeout: 60_000 }, () => {
     }
   });
 
+  it('a strategy with onParams takes new parameters live and keeps its state; without it, or if it throws, it restarts', async () => {
+    const { supervisor } = await newSupervisor();
+    try {
+      await supervisor.start(configs([
+        { id: 'live', strategy_type: 'EveryNthLive', instruments: [1], parameters: { n: 2 } },
+        { id: 'plain', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 2 } },
+      ]));
+      const phase = async (from: number) => (await runTicks(supervisor, ticksOf(1, [10, 11, 12], from * 1000))).map((s) => `${s.strategy_id}@${s.price}`);
+      // counts 1..3: both sell on count 2
+      expect(await phase(0)).toEqual(['live@11', 'plain@11']);
+      const r = await supervisor.applyConfigs(configs([
+        { id: 'live', strategy_type: 'EveryNthLive', instruments: [1], parameters: { n: 5 } },
+        { id: 'plain', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 5 } },
+      ]));
+      expect(r).toEqual({ added: [], removed: [], changed: ['live', 'plain'], rejected: [] });
+      // live keeps counting (4, 5, 6: sells on 5, with this.params.n = 5); plain restarted and was re-warmed from the recent ticks (the same counts)…
+      expect(await phase(10)).toEqual(['live@11', 'plain@11']);
+      const st = await supervisor.status();
+      const byId = (id: string) => st.threads.flatMap((t) => t.strategies).find((s) => s['id'] === id)!;
+      // … but only plain restarted
+      expect(byId('live')['restarts']).toBe(0);
+      expect(byId('plain')['last_restart_reason']).toBe('configuration changed (parameters)');
+      // onParams throws for n = 13: restarted with the new parameters
+      const refused = await supervisor.applyConfigs(configs([
+        { id: 'live', strategy_type: 'EveryNthLive', instruments: [1], parameters: { n: 13 } },
+        { id: 'plain', strategy_type: 'EveryNth', instruments: [1], parameters: { n: 5 } },
+      ]));
+      expect(refused.changed).toEqual(['live']);
+      const after = (await supervisor.status()).threads.flatMap((t) => t.strategies).find((s) => s['id'] === 'live')!;
+      expect(after['last_restart_reason']).toBe('configuration changed (parameters)');
+      expect(after['restarts']).toBe(1);
+    } finally {
+      await supervisor.stop();
+    }
+  });
+
   it('applies changes while ticks flow without disturbing the unchanged strategies', async () => {
     const tokens = [1, 2, 3];
     const ticks = randomWalk(tokens, 6000, 3);
