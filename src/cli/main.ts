@@ -6,6 +6,7 @@ import { EXIT_CODES, RunnerError, exitCodeFor } from '../errors.js';
 import { errorLine } from './error-line.js';
 import { BACKTEST_USAGE, backtestCommand } from './commands/backtest.js';
 import { MIGRATE_USAGE, migrateCommand } from './commands/migrate.js';
+import { NEW_USAGE, newCommand } from './commands/new.js';
 import { REPLAY_USAGE, replayCommand } from './commands/replay.js';
 import { RUN_USAGE, runCommand } from './commands/run.js';
 import { SIMULATE_USAGE, simulateCommand } from './commands/simulate/index.js';
@@ -26,6 +27,7 @@ Commands:
   replay       run a ticks file through the strategies and write the signals
   backtest     replay with simulated fills fed back to the strategies: P&L report, equity charts
   strategies   list the registered strategy types and their parameters
+  new NAME     start a strategy type of your own: module, test, configurations, README
   help [CMD]   show help for a command
 
 Run 'strategy-runner <command> --help' for a command's options.
@@ -39,6 +41,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; usage
   replay: { run: replayCommand, usage: REPLAY_USAGE },
   backtest: { run: backtestCommand, usage: BACKTEST_USAGE },
   strategies: { run: strategiesCommand, usage: STRATEGIES_USAGE },
+  new: { run: newCommand, usage: NEW_USAGE },
 };
 
 export async function main(argv: string[]): Promise<number> {
