@@ -3,7 +3,7 @@
  * on a 2-core machine they would measure each other), then the charts.
  * Each program runs in its own process and writes
  * bench/results/<name>-<quick|full>.json; the charts go to docs/img/.
- *   node dist/bench/all.js [--quick] [--only dispatch,e2e,produce,latency,latency-probe10,memory,scale-out,exactly-once] [--brokers H:P]
+ *   node dist/bench/all.js [--quick] [--only dispatch,e2e,produce,latency,latency-probe10,memory,scale-out,exactly-once,indicators] [--brokers H:P]
  *                          [--baseline-runner DIR]   (e2e: an earlier build's runner, interleaved: bench/e2e.ts)
  * `npm run bench` runs it in full mode (about an hour on 2 cores, the
  * 10-minute soak included), `npm run bench:quick` in quick mode (a few minutes).
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { useBroker } from './lib/broker.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const PROGRAMS = ['dispatch', 'e2e', 'produce', 'latency', 'latency-probe10', 'memory', 'scale-out', 'exactly-once'] as const;
+const PROGRAMS = ['dispatch', 'e2e', 'produce', 'latency', 'latency-probe10', 'memory', 'scale-out', 'exactly-once', 'indicators'] as const;
 const NEEDS_BROKER = new Set<string>(['e2e', 'produce', 'latency', 'latency-probe10', 'scale-out', 'exactly-once']);
 /** Variants: the same program with other settings, written to their own result file. */
 const VARIANTS: Record<string, { program: string; args: (mode: string) => string[] }> = {

@@ -15,3 +15,4 @@ export type { SignalIntent } from '../../domain/signal.js';
 export type { Side } from '../../domain/side.js';
 export type { PortfolioView, Position } from '../../domain/portfolio.js';
 export { RollingWindow } from '../rolling-window.js';
+export * from '../indicators/index.js';
