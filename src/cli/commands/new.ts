@@ -87,17 +87,18 @@ const NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /**
  * Words NAME may not be: JavaScript's reserved words (NAME becomes an export's
- * name), and the names the generated module and test declare or import.
+ * name), and the names the generated module and test declare or import in a
+ * scope where NAME is used. (Globals, such as Map, are refused too.)
  */
 const TAKEN = new Set([
   ...'break case catch class const continue debugger default delete do else enum export extends false finally for function if implements import in instanceof interface let new null package private protected public return static super switch this throw true try typeof var void while with yield await arguments eval undefined NaN Infinity'.split(' '),
-  ...'defineStrategy BaseStrategy RollingWindow z MINUTE mean describe it expect runStrategy T0 ticks signals'.split(' '),
+  ...'defineStrategy BaseStrategy RollingWindow z MINUTE mean describe it expect runStrategy T0 ticks signals prices params BUY run both'.split(' '),
 ]);
 
 /** A strategy type name the generated code can use as is: its `type`, its export's name and, in kebab case, its file names. */
 export function checkName(name: string): void {
   if (!NAME_PATTERN.test(name)) throw new UsageError(`NAME must start with a letter and contain only letters, digits and _ (got ${JSON.stringify(name)})`);
-  if (TAKEN.has(name)) throw new UsageError(`NAME ${JSON.stringify(name)} is a reserved word or a name the generated code uses; choose another, e.g. ${JSON.stringify(`My${name[0]!.toUpperCase()}${name.slice(1)}`)}`);
+  if (TAKEN.has(name) || name in globalThis) throw new UsageError(`NAME ${JSON.stringify(name)} is a reserved word, a global or a name the generated code uses; choose another, e.g. ${JSON.stringify(`My${name[0]!.toUpperCase()}${name.slice(1)}`)}`);
   if (BUILTIN_STRATEGIES.some((d) => d.type === name)) throw new UsageError(`NAME ${JSON.stringify(name)} is a built-in strategy type; choose another`);
 }
 
@@ -422,8 +423,9 @@ A strategy type for strategy-runner (${root}), made by \`strategy-runner new ${n
   with short averages (fast 2, slow 4) so that the runner's 11-minute sample has crosses.
 - \`runner.json\`: a service configuration naming the module (\`--config\`; paths are relative to it).
 
-\`strategy-runner\` is the runner's CLI: \`node ${sh(join(root, 'dist/src/cli/main.js'))}\`, or put it on
-your PATH with \`npm link\` in the runner's checkout. Run these in this directory.
+\`strategy-runner\` is the runner's CLI, \`node ${sh(join(root, 'dist/src/cli/main.js'))}\`: \`npm link\` in the
+runner's checkout puts it on your PATH; after the install under Test, \`npx strategy-runner\` runs
+it here. Run these in this directory.
 
 ## Replay
 
