@@ -17,6 +17,9 @@ import type { StrategyConfig } from '../config/strategy-config.js';
 import { startRuntime, type Runtime, type RuntimeOptions } from './runtime.js';
 import { StrategyConfigLoading, type ConfigWatchStatus } from './strategy-config-loading.js';
 import type { StatusSections } from '../status/status-document.js';
+import { SnapshotBook } from '../snapshots/snapshot-book.js';
+import { SnapshotCutter } from '../snapshots/snapshot-cutter.js';
+import { SnapshotStore } from '../transport/postgres/snapshot-store.js';
 
 /**
  * The seams of the live assembly. Service passes its status hooks; the e2e
@@ -63,6 +66,9 @@ export class LiveAssembly {
   /** set when kafka.shards.enabled: the runner holds the shards the group gives it */
   readonly sharded: ShardedInput | undefined;
   readonly #gate: ShardSignalGate | undefined;
+  /** strategy state across restarts: set when snapshots are enabled and strategies come from PostgreSQL (unsharded) */
+  readonly #snapshots: { store: SnapshotStore; book: SnapshotBook } | undefined;
+  #cutter: SnapshotCutter | undefined;
   /** the whole of the latest configurations read (a sharded runner runs its shards' part of them) */
   #latest: ParsedConfigs = { configs: [], errors: [] };
   #runtime: Runtime | undefined;
@@ -94,6 +100,14 @@ export class LiveAssembly {
       this.sharded = undefined;
       this.#gate = undefined;
       this.input = new KafkaInput({ config: k, logger: o.logger, deadLetter: (d) => sink.deadLetter(d) });
+    }
+    const sql = this.loading?.sql;
+    if (!o.config.snapshots.enabled) this.#snapshots = undefined;
+    else if (sql === undefined || k.shards.enabled) {
+      this.#snapshots = undefined;
+      o.logger.info({ reason: sql === undefined ? 'strategies do not come from PostgreSQL' : 'kafka.shards is enabled' }, 'strategy snapshots are off');
+    } else {
+      this.#snapshots = { store: new SnapshotStore(sql), book: new SnapshotBook(o.logger.child({ component: 'snapshots' })) };
     }
   }
 
@@ -146,6 +160,8 @@ export class LiveAssembly {
       this.#log.info({ source: loading?.source.name ?? 'given', configs: loaded.configs.length, invalid: loaded.errors.length }, 'strategy configurations loaded');
       configs = loaded;
       this.#latest = loaded;
+      await this.#loadSnapshots(loaded);
+      this.#warmFromSnapshots(loaded.configs.filter((x) => x.is_active));
       // Sharded: no strategy runs before the group gives this runner shards.
       return this.sharded === undefined ? loaded : this.#heldPart(loaded);
     }));
@@ -175,7 +191,51 @@ export class LiveAssembly {
     );
     await input.start();
     this.#checkpoint();
+    if (this.#snapshots !== undefined && this.#snapshots.book.enabled) {
+      this.#cutter = new SnapshotCutter({
+        supervisor: this.#runtime.supervisor,
+        pipeline,
+        store: this.#snapshots.store,
+        book: this.#snapshots.book,
+        positions: () => (this.input as KafkaInput).deliveredPositions(),
+        runner: shardInstance(c.kafka),
+        intervalMs: c.snapshots.intervalMs,
+        logger: this.#log.child({ component: 'snapshots' }),
+      });
+      this.#cutter.start();
+    }
     if (c.strategies.watch && loading !== undefined) await loading.watch((parsed, reason) => this.#apply(parsed, reason));
+  }
+
+  /**
+   * Before the strategies start: the stored snapshots of the configured
+   * strategies, and where the input's warm-up must start for those that will
+   * continue from them. A store that cannot be read (no migration, the
+   * database away) turns snapshots off for this run, with a warning.
+   */
+  async #loadSnapshots(loaded: ParsedConfigs): Promise<void> {
+    const snaps = this.#snapshots;
+    if (snaps === undefined) return;
+    let stored;
+    try {
+      stored = await snaps.store.load(loaded.configs.filter((x) => x.is_active).map((x) => x.id));
+    } catch (err) {
+      snaps.book.enabled = false;
+      this.#log.warn({ err: (err as Error).message }, 'strategy snapshots are off for this run: the strategy_snapshots table cannot be read (run strategy-runner migrate)');
+      return;
+    }
+    for (const s of stored.values()) snaps.book.put(s);
+    this.#log.info({ snapshots: stored.size }, 'strategy snapshots loaded');
+  }
+
+  /** Once the registry exists: the warm-up floor of the snapshots that will be used. */
+  #warmFromSnapshots(configs: readonly StrategyConfig[]): void {
+    const snaps = this.#snapshots;
+    if (snaps === undefined || !(this.input instanceof KafkaInput)) return;
+    for (const config of configs) {
+      const s = snaps.book.usable(config);
+      if (s !== undefined) this.input.warmFrom(s.position.partitions);
+    }
   }
 
   #runtimeOptions(configs: () => Promise<ParsedConfigs>): RuntimeOptions {
@@ -183,12 +243,14 @@ export class LiveAssembly {
     return {
       config: this.config,
       configs,
+      ...(this.#snapshots === undefined ? {} : { snapshots: this.#snapshots.book }),
       logger: this.#log,
       statusExtra: () => ({
         consumer: input.status(),
         producer: sink.status(),
         pipeline: this.#pipeline?.status() ?? null,
         config_watch: this.configWatch(),
+        snapshots: this.#cutter?.status() ?? null,
         ...(this.sharded === undefined ? {} : { shards: this.sharded.shardsStatus((id) => this.#strategiesOfShard(id)) }),
         ...(this.sharded?.transactions === undefined ? {} : { transactions: this.sharded.transactions.status() }),
         ...this.#o.statusExtra?.(),
@@ -315,7 +377,10 @@ export class LiveAssembly {
     await step('stop fetching', () => this.input.stop());
     await step('interrupt start-up', () => this.#starting?.catch(() => undefined));
     await step('stop watching configurations', () => this.loading?.stopWatching());
+    await step('stop snapshot cuts', () => this.#cutter?.stop());
     await step('drain pipeline', () => this.#pipelineRun);
+    // Every signal is delivered and the threads still run: the state they stop in.
+    await step('final snapshot', () => this.#cutter?.cut('shutdown'));
     // The Kafka clients get at least shutdown.clientCloseMs each, deadline or
     // not: a client left mid-close would keep the process from exiting.
     const clientMs = c.shutdown.clientCloseMs;

@@ -1,3 +1,4 @@
+import type { SnapshotBook } from '../snapshots/snapshot-book.js';
 import type { FillModelOptions } from '../backtest/fill-model.js';
 import type { Logger } from 'pino';
 import type { ParsedConfigs } from '../config/strategy-config.js';
@@ -31,6 +32,8 @@ export interface RuntimeOptions {
   configs: ParsedConfigs | (() => Promise<ParsedConfigs>);
   /** what supervision decisions run on: `event` for replay (see SupervisorOptions.clock) */
   clock?: 'wall' | 'event';
+  /** live: the snapshots strategies continue from when they start (it gets the registry here) */
+  snapshots?: SnapshotBook;
   /** backtest: the fill model each strategy thread simulates */
   backtest?: FillModelOptions;
   logger: Logger;
@@ -53,6 +56,7 @@ export interface RuntimeOptions {
 export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
   const { config, logger } = o;
   const registry = await StrategyRegistry.create(config.strategyModules, config.baseDir);
+  o.snapshots?.useRegistry(registry);
   const supervisor = new Supervisor({
     registry,
     modules: config.strategyModules,
@@ -65,6 +69,7 @@ export async function startRuntime(o: RuntimeOptions): Promise<Runtime> {
     supervision: config.supervision,
     ...(o.clock === undefined ? {} : { clock: o.clock }),
     ...(o.backtest === undefined ? {} : { backtest: o.backtest }),
+    ...(o.snapshots === undefined ? {} : { snapshots: o.snapshots }),
     recordAllTicks: config.kafka.shards.enabled,
     logLevel: config.log.level,
     logger,

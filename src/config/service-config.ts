@@ -140,6 +140,19 @@ export const ServiceConfigSchema = z
       .object({ initialCash: z.number().finite().default(0) })
       .strict()
       .prefault({}),
+    /**
+     * Strategy state that survives restarts (onSave/onLoad), stored in
+     * PostgreSQL's strategy_snapshots (needs strategies from PostgreSQL and
+     * `strategy-runner migrate`; not with kafka.shards yet).
+     */
+    snapshots: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** a cut every this many ms (and one at shutdown) */
+        intervalMs: z.number().int().min(1000).default(60_000),
+      })
+      .strict()
+      .prefault({}),
     shutdown: z
       .object({
         deadlineMs: z.number().int().min(100).default(10_000),

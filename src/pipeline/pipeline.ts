@@ -126,6 +126,9 @@ export class Pipeline {
   readonly #streaming: StreamingRound[] = [];
   /** the number of the next dispatch round */
   #nextRound = 0;
+  /** every round up to this one has settled */
+  #settledRound = -1;
+  #ended = false;
 
   constructor(options: PipelineOptions) {
     this.#o = options;
@@ -140,6 +143,20 @@ export class Pipeline {
   /** Stop pulling input after the current event; what is in flight is still delivered. */
   requestStop(): void {
     this.#stopRequested = true;
+  }
+
+  /** The number of the last round dispatched (−1 before the first). */
+  get lastDispatchedRound(): number {
+    return this.#nextRound - 1;
+  }
+
+  /**
+   * Resolves once every round up to `round` has settled (its signals and all
+   * earlier ones acknowledged); rejects when the pipeline fails first. After
+   * the run has ended, every round has.
+   */
+  async settledThrough(round: number): Promise<void> {
+    await this.#waitFor(() => this.#settledRound >= round || this.#ended);
   }
 
   /** Rounds handed to the sink and not yet acknowledged. */
@@ -202,6 +219,8 @@ export class Pipeline {
     await this.#waitFor(() => this.#inflight.length === 0 && this.#pending.length === 0 && this.#streaming.length === 0 && this.#lateWrites === 0);
     this.#throwIfFailed();
     await this.#o.sink.flush();
+    this.#ended = true;
+    this.#wake();
     return this.counters;
   }
 
@@ -265,6 +284,7 @@ export class Pipeline {
     while (this.#failure === undefined && this.#streaming.length > 0 && this.#streaming[0]!.remaining === 0) {
       const r = this.#streaming.shift()!;
       r.onDelivered?.();
+      this.#settledRound = r.round;
       this.#o.sink.roundSettled?.(r.round);
     }
     this.#wake();
@@ -323,6 +343,7 @@ export class Pipeline {
       const e = this.#pending.shift()!;
       this.counters.signalsDelivered += e.signals;
       e.onDelivered?.();
+      this.#settledRound = e.round;
       this.#o.sink.roundSettled?.(e.round);
     }
     this.#wake();

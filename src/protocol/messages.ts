@@ -62,7 +62,13 @@ export interface PortfolioMessage {
   readonly portfolio: PortfolioView;
 }
 
-export type DataInput = TickBatchWire | FillMessage | PortfolioMessage;
+/** Take a snapshot of every running strategy that has onSave, after the batches sent before it. */
+export interface SaveMessage {
+  readonly t: 'save';
+  readonly id: number;
+}
+
+export type DataInput = TickBatchWire | FillMessage | PortfolioMessage | SaveMessage;
 
 // ---------------------------------------------------------------- data port: thread → main
 
@@ -138,7 +144,24 @@ export interface HeartbeatMessage {
   readonly heapUsed: number;
 }
 
-export type DataOutput = BatchResultMessage | FillResultMessage | LogMessage | HeartbeatMessage;
+/** One strategy's snapshot, or why it could not be taken. */
+export interface SavedState {
+  readonly slot: number;
+  readonly strategyId: string;
+  /** `{"strategy": onSave(), "runtime": DriverState}` as JSON text */
+  readonly state?: string;
+  /** per instrument [timestamp, ticks seen with it] */
+  readonly instruments?: Record<string, [number, number]>;
+  readonly error?: SerializedError;
+}
+
+export interface SavedMessage {
+  readonly t: 'saved';
+  readonly id: number;
+  readonly states: readonly SavedState[];
+}
+
+export type DataOutput = BatchResultMessage | FillResultMessage | LogMessage | HeartbeatMessage | SavedMessage;
 
 // ---------------------------------------------------------------- control port (comlink)
 
@@ -183,7 +206,12 @@ export interface StartStrategyRequest {
   readonly slot: number;
   readonly config: StrategyConfig;
   readonly portfolio: PortfolioView;
+  /** a snapshot to continue from (SavedState.state), checked by the supervisor against the parameters and version */
+  readonly snapshot?: string;
 }
+
+/** What startStrategy did with a snapshot it was given. */
+export type SnapshotUse = 'none' | 'loaded' | { readonly discarded: string };
 
 export interface UpdateParamsRequest {
   readonly slot: number;
@@ -240,7 +268,7 @@ export interface ThreadHealth {
 /** What the thread exposes over comlink. Every method resolves; failures come back as ControlResult errors. */
 export interface ThreadControl {
   init(req: InitRequest): Promise<ControlResult<InitReply>>;
-  startStrategy(req: StartStrategyRequest): Promise<ControlResult>;
+  startStrategy(req: StartStrategyRequest): Promise<ControlResult<SnapshotUse>>;
   /** New parameters, taken live by the strategy's onParams; 'unsupported' when it has none. */
   updateParams(req: UpdateParamsRequest): Promise<ControlResult<ParamsUpdate>>;
   stopStrategy(slot: number): Promise<ControlResult>;

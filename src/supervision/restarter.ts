@@ -171,7 +171,9 @@ export class Restarter {
     // Whatever instance may still sit in the slot (an overlapping restart) goes first: stopStrategy is idempotent.
     await host.stopStrategy(e.slot).catch(() => undefined);
     if (superseded()) return;
-    const r = await host.startStrategy(e.slot, e.config, ctx.book.get(e.config.id)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
+    const snapshots = ctx.options.snapshots;
+    const r = await host.startStrategy(e.slot, e.config, ctx.book.get(e.config.id), snapshots?.forStart(e.config)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
+    if (r.ok) snapshots?.used(e.config, r.value);
     if (superseded()) {
       // Removed meanwhile: do not leave this instance behind. (A newer restart
       // stops the slot itself before starting, so it needs nothing from here.)

@@ -1,3 +1,4 @@
+import type { SnapshotBook } from '../snapshots/snapshot-book.js';
 import type { FillModelOptions } from '../backtest/fill-model.js';
 import type { Logger } from 'pino';
 import type { StrategyRegistry } from '../strategies/registry.js';
@@ -85,6 +86,8 @@ export interface SupervisorOptions {
    * the batch size. A thread that dies or hangs is replaced as in live.
    */
   clock?: 'wall' | 'event';
+  /** live: the latest snapshot of each strategy, handed to it when it starts (a restart continues from it) */
+  snapshots?: SnapshotBook;
   /** backtest: each thread simulates the fills of its strategies' signals (needs clock `event`) */
   backtest?: FillModelOptions;
   /**

@@ -4,7 +4,7 @@ import type { Fill } from '../domain/fill.js';
 import { PortfolioBook } from '../domain/portfolio-book.js';
 import type { Signal } from '../domain/signal.js';
 import type { Tick } from '../domain/tick.js';
-import { RunnerError } from '../errors.js';
+import { RunnerError, type SerializedError } from '../errors.js';
 import { Lifecycle } from '../lifecycle/lifecycle.js';
 import type { RouteTable } from '../routing/route-table.js';
 import { Router } from '../routing/router.js';
@@ -46,6 +46,14 @@ export type { SupervisorTotals } from './supervisor-context.js';
  * reconciler (config-reconciler.ts), fills (fills.ts) and the status
  * document (status-builder.ts).
  */
+/** One strategy's snapshot as its thread took it (or why not). */
+export interface TakenSnapshot {
+  readonly config: StrategyConfig;
+  readonly state: string | undefined;
+  readonly instruments: Record<string, [number, number]> | undefined;
+  readonly error: SerializedError | undefined;
+}
+
 export class Supervisor {
   readonly #life = new Lifecycle<SupervisorState>('supervisor', 'created', SUPERVISOR_TRANSITIONS);
   readonly #ctx: SupervisorContext;
@@ -249,6 +257,31 @@ export class Supervisor {
    */
   applyFill(fill: Fill): 'applied' | 'duplicate' | 'unknown-strategy' {
     return this.#fills.apply(fill);
+  }
+
+  /**
+   * A snapshot of every running strategy that has onSave, each taken by its
+   * thread after every batch dispatched before this call. A thread that
+   * fails meanwhile gives none (its strategies keep their last snapshot).
+   */
+  async takeSnapshots(): Promise<TakenSnapshot[]> {
+    const out: TakenSnapshot[] = [];
+    const answers = await Promise.all(
+      this.#pool.threads.map((h) =>
+        h.save().then(
+          (states) => ({ h, states }),
+          () => ({ h, states: [] as const }),
+        ),
+      ),
+    );
+    for (const { states } of answers) {
+      for (const st of states) {
+        const e = this.#ctx.strategies.bySlot(st.slot);
+        if (e === undefined || e.config.id !== st.strategyId || e.state !== 'running') continue;
+        out.push({ config: e.config, state: st.state, instruments: st.instruments, error: st.error });
+      }
+    }
+    return out;
   }
 
   /** A backtest's simulated fill, already applied in its strategy's thread: booked, not sent. */

@@ -117,11 +117,13 @@ export class ThreadPool {
     if (host === undefined) return undefined;
     const { strategies, book } = this.#ctx;
     const entry = strategies.create(config, hostIndex);
-    const r = await host.startStrategy(entry.slot, config, book.get(config.id)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
+    const snapshots = this.#ctx.options.snapshots;
+    const r = await host.startStrategy(entry.slot, config, book.get(config.id), snapshots?.forStart(config)).catch((err: unknown) => ({ ok: false as const, error: serializeError(err) }));
     if (!r.ok) {
       strategies.rejectConfig(config, deserializeError(r.error));
       return undefined;
     }
+    snapshots?.used(config, r.value);
     entry.life.to('running');
     strategies.add(entry);
     return entry;

@@ -15,6 +15,9 @@ import {
   type BatchResultMessage,
   type ControlResult,
   type ParamsUpdate,
+  type SaveMessage,
+  type SavedState,
+  type SnapshotUse,
   type DataInput,
   type DataOutput,
   type EventTimeSupervision,
@@ -73,6 +76,9 @@ export class WorkerHost {
   #task: Promise<ThreadTaskResult | undefined> | undefined;
   readonly #life: Lifecycle<HostState>;
   #failure: Error | undefined;
+  /** snapshot requests awaiting their answer */
+  readonly #saves = new Map<number, { resolve: (s: readonly SavedState[]) => void; reject: (e: Error) => void }>();
+  #saveSeq = 0;
   /** when the current run of batches without a break began (see behindMs); undefined when caught up */
   #busySince: number | undefined;
   #nextBatch = 1;
@@ -222,9 +228,23 @@ export class WorkerHost {
     this.#life.to('ready');
   }
 
-  async startStrategy(slot: number, config: StrategyConfig, portfolio: PortfolioView): Promise<ControlResult> {
+  async startStrategy(slot: number, config: StrategyConfig, portfolio: PortfolioView, snapshot?: string): Promise<ControlResult<SnapshotUse>> {
     this.#life.require('startStrategy', 'ready');
-    return this.#call('startStrategy', (c) => c.startStrategy({ slot, config, portfolio }));
+    return this.#call('startStrategy', (c) => c.startStrategy({ slot, config, portfolio, ...(snapshot === undefined ? {} : { snapshot }) }));
+  }
+
+  /**
+   * Snapshots of the thread's strategies that have onSave, taken after every
+   * batch sent before this call (the data port keeps order). Rejects when the
+   * thread fails first.
+   */
+  save(): Promise<readonly SavedState[]> {
+    if (!this.#life.is('ready')) return Promise.resolve([]);
+    const id = ++this.#saveSeq;
+    return new Promise((resolve, reject) => {
+      this.#saves.set(id, { resolve, reject });
+      this.#data!.postMessage({ t: 'save', id } satisfies SaveMessage);
+    });
   }
 
   /**
@@ -323,6 +343,8 @@ export class WorkerHost {
       }
     }
     this.#pending.rejectAll(new RunnerError('WORKER_EXITED', `thread ${this.index} stopped`));
+    for (const w of this.#saves.values()) w.reject(new RunnerError('WORKER_EXITED', `thread ${this.index} stopped before answering a snapshot request`));
+    this.#saves.clear();
     this.#control?.release();
     this.#control?.close();
     this.#data?.close();
@@ -361,6 +383,12 @@ export class WorkerHost {
       case 'fill-result':
         if (m.error !== undefined) this.#opts.onFillError?.(m.slot, m.fillId, m.error);
         return;
+      case 'saved': {
+        const w = this.#saves.get(m.id);
+        this.#saves.delete(m.id);
+        w?.resolve(m.states);
+        return;
+      }
     }
   }
 
@@ -396,6 +424,8 @@ export class WorkerHost {
     this.#failure = err;
     this.#control?.fail(err);
     this.#pending.rejectAll(err);
+    for (const w of this.#saves.values()) w.reject(err);
+    this.#saves.clear();
     this.#log.error({ err }, 'strategy thread failed');
     // Only a thread that was running is reported: a failed start is the caller's to handle.
     if (this.startedAt !== 0) this.#opts.onFailure?.(this, err);

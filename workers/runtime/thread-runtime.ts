@@ -25,6 +25,8 @@ import {
   type TickBatchMessage,
   type TickError,
   type ParamsUpdate,
+  type SavedState,
+  type SnapshotUse,
   type UpdateParamsRequest,
 } from '../../src/protocol/messages.js';
 import { decodeTickBatch } from '../../src/protocol/tick-batch-codec.js';
@@ -35,7 +37,7 @@ import { EventTimeSupervisor } from './event-time-supervisor.js';
 import { StrategySlot } from './strategy-slot.js';
 import { SimulatedExecution } from '../../src/backtest/fill-model.js';
 import type { Fill } from '../../src/domain/fill.js';
-import type { DriverOutput } from '../../src/strategies/engine/strategy-driver.js';
+import type { DriverOutput, DriverState } from '../../src/strategies/engine/strategy-driver.js';
 
 /** A tick batch being processed; it can wait part-way (an async hook of a restart) and go on where it stopped. */
 interface BatchJob {
@@ -122,14 +124,16 @@ export class ThreadRuntime implements ThreadControl {
     return { ok: true, value: { protocolVersion: PROTOCOL_VERSION, threadId, types: this.#registry.types() } };
   }
 
-  async startStrategy(req: StartStrategyRequest): Promise<ControlResult> {
+  async startStrategy(req: StartStrategyRequest): Promise<ControlResult<SnapshotUse>> {
     if (this.#registry === undefined) return fail(new RunnerError('SUPERVISOR_STATE', 'startStrategy before init'));
     if (this.#slots.has(req.slot)) return fail(new RunnerError('SUPERVISOR_STATE', `slot ${req.slot} is already in use`));
     const logger = this.#log().child({ strategy_id: req.config.id });
     const slot = new StrategySlot(req.slot, req.config, req.portfolio, logger, this.#backtest === undefined ? undefined : new SimulatedExecution(this.#backtest));
+    let snapshot: SnapshotUse = 'none';
     try {
       slot.instance = this.#instantiate(slot);
       await slot.instance.onStart?.(slot.context);
+      if (req.snapshot !== undefined) snapshot = this.#load(slot, req.snapshot);
     } catch (err) {
       const e = err instanceof RunnerError
         ? err
@@ -141,8 +145,52 @@ export class ThreadRuntime implements ThreadControl {
     }
     slot.life.to('running');
     this.#slots.set(req.slot, slot);
-    logger.info({ strategy_type: req.config.strategy_type, instruments: req.config.instruments.length }, 'strategy started');
-    return OK;
+    logger.info({ strategy_type: req.config.strategy_type, instruments: req.config.instruments.length, snapshot: typeof snapshot === 'string' ? snapshot : 'discarded' }, 'strategy started');
+    return { ok: true, value: snapshot };
+  }
+
+  /**
+   * Continue from a snapshot: the strategy's onLoad and the driver's own
+   * state. When either throws, the instance is made again from scratch
+   * (create, onStart) and the reason comes back: a bad snapshot never keeps
+   * a strategy down.
+   */
+  #load(slot: StrategySlot, json: string): SnapshotUse {
+    try {
+      const parsed = JSON.parse(json) as { strategy?: unknown; runtime: DriverState };
+      if (typeof slot.instance!.onLoad !== 'function') throw new Error('the strategy has no onLoad');
+      slot.instance!.onLoad(parsed.strategy, slot.context);
+      slot.driver.restore(parsed.runtime);
+      return 'loaded';
+    } catch (err) {
+      const reason = (err as Error)?.message ?? String(err);
+      slot.context.logger.warn({ reason }, 'snapshot discarded: starting afresh');
+      slot.instance = this.#instantiate(slot);
+      const started = slot.instance.onStart?.(slot.context);
+      if (started !== undefined && typeof (started as Promise<void>).then === 'function') void (started as Promise<void>).catch(() => undefined);
+      return { discarded: reason };
+    }
+  }
+
+  /** The snapshot of every running strategy that has onSave (after the batches before it: the data port keeps order). */
+  #save(id: number): void {
+    const states: SavedState[] = [];
+    for (const slot of this.#slots.values()) {
+      const inst = slot.instance;
+      if (slot.state !== 'running' || inst === undefined || typeof inst.onSave !== 'function') continue;
+      try {
+        const strategy = inst.onSave();
+        const state = JSON.stringify({ strategy, runtime: slot.driver.state() });
+        states.push({ slot: slot.slot, strategyId: slot.config.id, state, instruments: slot.driver.positions() });
+      } catch (err) {
+        const e = new RunnerError('STRATEGY_OUTPUT_INVALID', `strategy '${slot.config.id}': onSave failed or returned what JSON cannot hold: ${(err as Error)?.message ?? String(err)}`, {
+          cause: err,
+          details: { strategy_id: slot.config.id },
+        });
+        states.push({ slot: slot.slot, strategyId: slot.config.id, error: serializeError(e) });
+      }
+    }
+    this.#post({ t: 'saved', id, states });
   }
 
   /** A new instance for the slot's configuration; throws a RunnerError when there is none. */
@@ -239,6 +287,9 @@ export class ThreadRuntime implements ThreadControl {
         return;
       case 'fill':
         this.#applyFill(msg);
+        return;
+      case 'save':
+        this.#save(msg.id);
         return;
       case 'portfolio': {
         const slot = this.#slots.get(msg.slot);

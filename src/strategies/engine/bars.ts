@@ -105,6 +105,16 @@ class Building {
     });
   }
 
+  state(): number[] {
+    return [this.open, this.high, this.low, this.close, this.volume, this.pv, this.priceSum, this.ticks, this.first, this.last];
+  }
+
+  restore(v: readonly number[]): void {
+    if (v.length !== 10 || v.some((x) => typeof x !== 'number')) throw new Error('a bar in the snapshot is not 10 numbers');
+    const n = v as [number, number, number, number, number, number, number, number, number, number];
+    [this.open, this.high, this.low, this.close, this.volume, this.pv, this.priceSum, this.ticks, this.first, this.last] = n;
+  }
+
   reset(): void {
     this.ticks = 0;
     this.volume = 0;
@@ -157,6 +167,16 @@ class TimeBars {
     }
   }
 
+  state(): (number | null)[] {
+    return [Number.isNaN(this.#start) ? null : this.#start, Number.isNaN(this.#lastClose) ? null : this.#lastClose, ...this.#b.state()];
+  }
+
+  restore(v: readonly (number | null)[]): void {
+    this.#start = v[0] ?? Number.NaN;
+    this.#lastClose = v[1] ?? Number.NaN;
+    this.#b.restore(v.slice(2) as number[]);
+  }
+
   /** `now`: the strategy's clock (this tick's timestamp, or later for a late tick, which joins the open bar). */
   add(tick: Tick, now: number): void {
     if (Number.isNaN(this.#start)) this.#start = Math.floor(now / this.#k.every) * this.#k.every;
@@ -173,6 +193,14 @@ class CountBars {
   constructor(instrument: number, k: Extract<BarKind, { kind: 'ticks' | 'volume' }>) {
     this.#instrument = instrument;
     this.#k = k;
+  }
+
+  state(): number[] {
+    return this.#b.state();
+  }
+
+  restore(v: readonly number[]): void {
+    this.#b.restore(v);
   }
 
   add(tick: Tick, out: Bar[]): void {
@@ -210,6 +238,21 @@ export class BarBook {
       if (count.length > 0) this.#count.set(inst, count);
       this.#time.push(...time);
     }
+  }
+
+  /** The bars being built, as plain data (a snapshot), in a fixed order (instrument, then declaration). */
+  state(): (number | null)[][] {
+    const out: (number | null)[][] = this.#time.map((b) => b.state());
+    for (const list of this.#count.values()) for (const b of list) out.push(b.state());
+    return out;
+  }
+
+  /** Restore what state() gave, for the same declarations and instruments (throws when the shape differs). */
+  restore(st: readonly (readonly (number | null)[])[]): void {
+    const count = [...this.#count.values()].flat();
+    if (st.length !== this.#time.length + count.length) throw new Error(`the snapshot holds ${st.length} bar builders, this strategy has ${this.#time.length + count.length} (its bars or instruments changed)`);
+    this.#time.forEach((b, i) => b.restore(st[i]!));
+    count.forEach((b, i) => b.restore(st[this.#time.length + i] as number[]));
   }
 
   get hasTimeBars(): boolean {

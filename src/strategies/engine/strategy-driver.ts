@@ -7,7 +7,22 @@ import { RunnerError } from '../../errors.js';
 import type { StrategyContext, StrategyInstance, TickContext, TickOutput } from '../sdk/types.js';
 import { BarBook, type Bar, type BarSpec } from './bars.js';
 import { buildSignals, intentsOf, invalidIntent, type SignalOrigin } from './signal-builder.js';
-import { TimerQueue, type Timer, type TimerSpec } from './timers.js';
+import { TimerQueue, type Timer, type TimerQueueState, type TimerSpec } from './timers.js';
+
+interface InstrumentSeen {
+  price: number;
+  ts: number;
+  n: number;
+}
+
+/** A driver's own state in a snapshot (plain JSON). */
+export interface DriverState {
+  readonly clock: number | null;
+  /** [instrument, last price, timestamp of its last tick, ticks seen with that timestamp] */
+  readonly instruments: readonly (readonly [number, number, number, number])[];
+  readonly timers: TimerQueueState;
+  readonly bars: (number | null)[][] | null;
+}
 
 /** The strategy around a driver: its configuration's facts and its portfolio (owned by the slot, or by runStrategy). */
 export interface DriverHost {
@@ -47,7 +62,10 @@ export class StrategyDriver {
   readonly #timers = new TimerQueue();
   readonly #bars: BarBook | undefined;
   readonly #sim: SimulatedExecution | undefined;
-  readonly #lastPrice = new Map<number, number>();
+  /** per instrument: last price, and the timestamp of its last tick with how many ticks had it (a snapshot's position) */
+  readonly #inst = new Map<number, InstrumentSeen>();
+  /** after a restore: per instrument, the ticks the snapshot already holds (skipped) */
+  #resume: Map<number, { ts: number; n: number }> | undefined;
   #clock = -Infinity;
   instance: StrategyInstance | undefined;
   /** onBar and onTimer calls, for health */
@@ -82,6 +100,7 @@ export class StrategyDriver {
    * market. Returns whether onTick itself succeeded.
    */
   tick(tick: Tick, emit: boolean, out: DriverOutput): boolean {
+    if (this.#resume !== undefined && this.#held(tick)) return true;
     const sim = emit ? this.#sim : undefined;
     if (sim !== undefined) {
       const due = sim.due(tick.timestamp);
@@ -93,7 +112,16 @@ export class StrategyDriver {
       this.#clock = t;
       this.#advance(emit, out);
     }
-    this.#lastPrice.set(tick.instrument_token, tick.last_price);
+    const seen = this.#inst.get(tick.instrument_token);
+    if (seen === undefined) this.#inst.set(tick.instrument_token, { price: tick.last_price, ts: t, n: 1 });
+    else {
+      seen.price = tick.last_price;
+      if (seen.ts === t) seen.n++;
+      else {
+        seen.ts = t;
+        seen.n = 1;
+      }
+    }
     if (this.#bars !== undefined) {
       const done = this.#bars.add(tick, this.#clock);
       if (done.length > 0) for (const bar of [...done]) this.#onBar(bar, emit, out);
@@ -130,6 +158,58 @@ export class StrategyDriver {
   finish(out: DriverOutput): void {
     if (this.#sim === undefined) return;
     for (const f of this.#sim.rest()) this.deliverFill(f, out);
+  }
+
+  /** The driver's own state for a snapshot: clock, instruments seen, timers, bars. */
+  state(): DriverState {
+    return {
+      clock: this.#clock === -Infinity ? null : this.#clock,
+      instruments: [...this.#inst].map(([i, x]) => [i, x.price, x.ts, x.n]),
+      timers: this.#timers.state(),
+      bars: this.#bars?.state() ?? null,
+    };
+  }
+
+  /** Where the snapshot stands, per instrument: [timestamp of the last tick seen, ticks seen with it]. */
+  positions(): Record<string, [number, number]> {
+    const out: Record<string, [number, number]> = {};
+    for (const [i, x] of this.#inst) out[i] = [x.ts, x.n];
+    return out;
+  }
+
+  /**
+   * Continue from a snapshot: its clock, timers (replacing any onStart
+   * scheduled) and bars; the ticks it had already seen are skipped when they
+   * come again (per instrument: older than its last timestamp, or as many of
+   * that timestamp as it had seen). Throws when the state does not fit.
+   */
+  restore(st: DriverState): void {
+    if (typeof st !== 'object' || st === null || !Array.isArray(st.instruments)) throw new Error('the runtime part of the snapshot is malformed');
+    if ((st.bars === null) !== (this.#bars === undefined)) throw new Error(`the snapshot ${st.bars === null ? 'has no bars, this strategy declares some' : 'has bars, this strategy declares none'}`);
+    if (st.bars !== null) this.#bars!.restore(st.bars);
+    this.#timers.restore(st.timers);
+    this.#clock = st.clock ?? -Infinity;
+    this.#inst.clear();
+    this.#resume = new Map();
+    for (const [i, price, ts, n] of st.instruments) {
+      this.#inst.set(i, { price, ts, n });
+      this.#resume.set(i, { ts, n });
+    }
+    if (this.#resume.size === 0) this.#resume = undefined;
+  }
+
+  /** After a restore: a tick the snapshot already holds (true: skip it). */
+  #held(tick: Tick): boolean {
+    const r = this.#resume!.get(tick.instrument_token);
+    if (r === undefined) return false;
+    if (tick.timestamp < r.ts) return true;
+    if (tick.timestamp === r.ts && r.n > 0) {
+      r.n--;
+      return true;
+    }
+    this.#resume!.delete(tick.instrument_token);
+    if (this.#resume!.size === 0) this.#resume = undefined;
+    return false;
   }
 
   /** Time moved: close time bars and fire timers due, in time order (a bar before a timer at the same time). */
@@ -182,7 +262,7 @@ export class StrategyDriver {
       if (emit) out.errors.push(invalid(this.#host.strategyId, `onTimer ('${timer.name}') returned a signal, but the timer names no instrument and the strategy has ${this.#host.instruments.length}: schedule it with { instrument }`));
       return;
     }
-    const price = this.#lastPrice.get(instrument);
+    const price = this.#inst.get(instrument)?.price;
     if (price === undefined) {
       if (emit) out.errors.push(invalid(this.#host.strategyId, `onTimer ('${timer.name}') returned a signal for instrument ${instrument}, which has had no tick yet: there is no price for it`));
       return;

@@ -17,6 +17,12 @@ export interface Timer {
   readonly instrument?: number;
 }
 
+/** Timers as plain data (see TimerQueue.state). */
+export interface TimerQueueState {
+  readonly seq: number;
+  readonly entries: [id: number, name: string, at: number | null, every: number | null, instrument: number | null][];
+}
+
 interface Entry {
   id: number;
   name: string;
@@ -112,6 +118,26 @@ export class TimerQueue {
       this.#byId.delete(top.id);
     }
     return fired;
+  }
+
+  /** The live timers as plain data (a snapshot): [id, name, at (null: not anchored yet), every, instrument], and the id sequence. */
+  state(): TimerQueueState {
+    const entries: TimerQueueState['entries'] = [];
+    for (const e of this.#byId.values()) entries.push([e.id, e.name, Number.isNaN(e.at) ? null : e.at, e.every ?? null, e.instrument ?? null]);
+    entries.sort((a, b) => a[0] - b[0]);
+    return { seq: this.#seq, entries };
+  }
+
+  /** Replace every timer with those of a snapshot. */
+  restore(st: TimerQueueState): void {
+    this.clear();
+    this.#seq = st.seq;
+    for (const [id, name, at, every, instrument] of st.entries) {
+      const e: Entry = { id, name, at: at ?? Number.NaN, every: every ?? undefined, instrument: instrument ?? undefined, cancelled: false };
+      this.#byId.set(id, e);
+      if (at === null) this.#unanchored.push(e);
+      else this.#push(e);
+    }
   }
 
   clear(): void {

@@ -46,6 +46,8 @@ export abstract class BaseStrategy<P = Record<string, unknown>> implements Strat
   onStart?(ctx: StrategyContext): void | Promise<void>;
   onStop?(ctx: StrategyContext): void | Promise<void>;
   onParams?(next: P, previous: P, ctx: StrategyContext): void;
+  onSave?(): unknown;
+  onLoad?(state: unknown, ctx: StrategyContext): void;
 
   protected buy(quantity?: number, reason?: string): SignalIntent {
     return intent('BUY', quantity, reason);
@@ -70,6 +72,7 @@ export interface StrategyClass<S extends z.ZodType = z.ZodType> {
   readonly params: S;
   readonly description?: string;
   readonly bars?: readonly BarSpec[];
+  readonly snapshotVersion?: number;
 }
 
 export function isStrategyClass(value: unknown): value is StrategyClass {
@@ -91,6 +94,7 @@ export function definitionFromClass<S extends z.ZodType>(cls: StrategyClass<S>):
     ...def,
     ...(cls.description === undefined ? {} : { description: cls.description }),
     ...(cls.bars === undefined ? {} : { bars: cls.bars }),
+    ...(cls.snapshotVersion === undefined ? {} : { snapshotVersion: cls.snapshotVersion }),
     [DEFINITION_BRAND]: true,
   });
 }

@@ -15,4 +15,7 @@ export type { SignalIntent } from '../../domain/signal.js';
 export type { Side } from '../../domain/side.js';
 export type { PortfolioView, Position } from '../../domain/portfolio.js';
 export { RollingWindow } from '../rolling-window.js';
+export type { Bar, BarSpec } from '../engine/bars.js';
+export type { Timer, TimerSpec } from '../engine/timers.js';
+export type { OrderType, TimeInForce } from '../../domain/signal.js';
 export * from '../indicators/index.js';

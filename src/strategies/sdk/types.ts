@@ -54,6 +54,18 @@ export interface StrategyInstance {
    * restarts it with the new parameters.
    */
   onParams?(next: unknown, previous: unknown, ctx: StrategyContext): void;
+  /**
+   * The strategy's state as JSON-serialisable data, for a snapshot (taken at
+   * `snapshots.intervalMs` and at shutdown). With onLoad, a restart continues
+   * from it instead of from nothing. Synchronous; keep it small.
+   */
+  onSave?(): unknown;
+  /**
+   * Restore what onSave returned, after onStart. The runtime restores its own
+   * part with it (clock, timers, bars): timers scheduled in onStart are
+   * replaced by the snapshot's. A throw discards the snapshot (a fresh start).
+   */
+  onLoad?(state: unknown, ctx: StrategyContext): void;
 }
 
 /** The composition style: a plain object describing a strategy type. */
@@ -63,6 +75,11 @@ export interface StrategyDefinition<S extends z.ZodType = z.ZodType> {
   readonly description?: string;
   /** Validates (and defaults) the configuration's `parameters` object. */
   readonly params: S;
+  /**
+   * The format of what onSave returns: bump it when that changes, and older
+   * snapshots are ignored (with a warning) instead of handed to onLoad. Default 1.
+   */
+  readonly snapshotVersion?: number;
   /** Bars the runtime builds from each of the strategy's instruments and hands to onBar. */
   readonly bars?: readonly BarSpec[];
   create(params: z.output<S>, ctx: StrategyContext): StrategyInstance;

@@ -51,4 +51,6 @@ export interface InputContext {
   readonly deadLetter: (d: DeadLetter) => Promise<void>;
   /** aborts when the input stops: start-up waits and retries end */
   readonly stopped: AbortSignal;
+  /** per `topic/partition`: a restart's warm-up starts at most here (where the strategies' snapshots stand) */
+  readonly warmFrom: Map<string, number>;
 }

@@ -69,6 +69,7 @@ export class KafkaInput {
   readonly #stop = new AbortController();
   readonly #queue: EventQueue<InputEvent>;
   readonly #positions = new PartitionPositions();
+  readonly #warmFrom = new Map<string, number>();
   readonly #broker = new BrokerContact();
   readonly #admin: TopicAdmin;
   readonly #fills: FillsReader;
@@ -92,6 +93,7 @@ export class KafkaInput {
       queue: this.#queue,
       deadLetter: o.deadLetter,
       stopped: this.#stop.signal,
+      warmFrom: this.#warmFrom,
     };
     this.#admin = new TopicAdmin(kafka);
     this.#fills = new FillsReader(ctx, this.#admin);
@@ -101,6 +103,25 @@ export class KafkaInput {
 
   get state(): InputState {
     return this.#lifecycle.state;
+  }
+
+  /**
+   * Before start: a restart's warm-up of these partitions (`topic/partition`
+   * → offset) starts at most there, so that strategies restored from older
+   * snapshots see every tick after them.
+   */
+  warmFrom(offsets: Record<string, number>): void {
+    for (const [key, offset] of Object.entries(offsets)) {
+      const cur = this.#warmFrom.get(key);
+      if (Number.isSafeInteger(offset) && offset >= 0 && (cur === undefined || offset < cur)) this.#warmFrom.set(key, offset);
+    }
+  }
+
+  /** Per `topic/partition` of market.ticks: every tick below the offset has had its signals acknowledged (so its strategies have processed it). */
+  deliveredPositions(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const p of this.#positions.all()) if (p.topic === this.#c.topics.ticks && p.delivered !== undefined) out[`${p.topic}/${p.partition}`] = p.delivered;
+    return out;
   }
 
   /** The stream the pipeline consumes; it ends after stop(). */

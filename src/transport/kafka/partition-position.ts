@@ -56,16 +56,20 @@ export interface AssignmentPlan {
  *  - never had it, no commit: start where the reset policy says, all live (`fresh`);
  *  - never had it, committed c: re-read up to `warmupMessages` before c as
  *    warm-up, live from c (`warm-up`: a restart, or a partition taken over);
+ *    from `warmFrom` instead when that is earlier (where the strategies'
+ *    snapshots stand);
  *  - had it up to `next` ≥ c: resume at `next`, nothing twice (`resume`: a
  *    rebalance, a lost session, a partition that came back);
  *  - had it up to `next` < c: another owner processed [next, c) and emitted
  *    their signals; re-read them as warm-up, live from c (`rewarm`).
  */
-export function planAssignment(next: number | undefined, currentWarmUntil: number, committed: number | undefined, warmupMessages: number): AssignmentPlan {
+export function planAssignment(next: number | undefined, currentWarmUntil: number, committed: number | undefined, warmupMessages: number, warmFrom?: number): AssignmentPlan {
   const c = committed !== undefined && committed >= 0 ? committed : undefined;
   if (next === undefined) {
     if (c === undefined) return { start: undefined, warmUntil: 0, action: 'fresh', gap: 0 };
-    return { start: Math.max(0, c - warmupMessages), warmUntil: c, action: 'warm-up', gap: 0 };
+    // A snapshot older than the warm-up window: read from where it stands (its strategies skip what it already holds).
+    const from = warmFrom === undefined ? c - warmupMessages : Math.min(c - warmupMessages, warmFrom);
+    return { start: Math.max(0, from), warmUntil: c, action: 'warm-up', gap: 0 };
   }
   if (c === undefined || c <= next) return { start: next, warmUntil: Math.max(currentWarmUntil, c ?? 0), action: 'resume', gap: 0 };
   const start = Math.max(next, c - warmupMessages);

@@ -59,7 +59,7 @@ export class TicksRebalance implements PartitionOwner {
       const pos = positions.get(tp.topic, tp.partition);
       const c = committed.get(tp.partition);
       if (c !== undefined && c >= 0) positions.floor(tp.topic, tp.partition, c);
-      const plan = planAssignment(pos.next, pos.warmUntil, c, warmupMessages);
+      const plan = planAssignment(pos.next, pos.warmUntil, c, warmupMessages, this.#ctx.warmFrom.get(`${tp.topic}/${tp.partition}`));
       pos.warmUntil = plan.warmUntil;
       // The log reaches at least the committed offset: the partition counts as warming up from now, not from its first fetch.
       pos.high = Math.max(pos.high, plan.warmUntil);

@@ -11,9 +11,9 @@ describe('strategy-runner migrate', () => {
     const { url, sql } = await freshSchema();
     const env = { ...process.env, DATABASE_URL: url };
     const first = await run(process.execPath, [CLI, 'migrate'], { env });
-    expect(first.stdout).toMatch(/applied 001_strategy_configurations\.sql, 002_strategy_configurations_notify\.sql to postgres:\/\/.* \(now version 2\)/);
+    expect(first.stdout).toMatch(/applied 001_strategy_configurations\.sql, 002_strategy_configurations_notify\.sql, 003_strategy_snapshots\.sql to postgres:\/\/.* \(now version 3\)/);
     const second = await run(process.execPath, [CLI, 'migrate'], { env });
-    expect(second.stdout).toMatch(/is up to date \(version 2\)/);
+    expect(second.stdout).toMatch(/is up to date \(version 3\)/);
     const [{ n }] = (await sql`SELECT count(*)::int AS n FROM strategy_configurations`) as unknown as [{ n: number }];
     expect(n).toBe(0);
   });

@@ -138,6 +138,8 @@ export class ShardedInput {
       queue: this.#queue,
       deadLetter: txns === undefined ? o.deadLetter : (d) => txns.deadLetter(d),
       stopped: this.#stop.signal,
+      // Shards warm up from their own positions; snapshots are not used with shards (yet).
+      warmFrom: new Map(),
     };
     this.#admin = new TopicAdmin(kafka);
     this.#fills = new FillsReader(this.#ctx, this.#admin);

@@ -56,7 +56,7 @@ const row = (id: string, lookback = 5) => ({ id, strategy_type: 'SimpleMomentumS
 describe('migration 002', () => {
   it('applies after 001 and notifies every row change with op, id and schema', async () => {
     const { db, report } = await setup();
-    expect(report.applied).toEqual(['001_strategy_configurations.sql', '002_strategy_configurations_notify.sql']);
+    expect(report.applied).toEqual(['001_strategy_configurations.sql', '002_strategy_configurations_notify.sql', '003_strategy_snapshots.sql']);
     const got: unknown[] = [];
     const meta = await db.sql.listen('strategy_configurations_changed', (p) => got.push(JSON.parse(p)));
     await insertStrategy(db.sql, row('n1'));

@@ -10,7 +10,7 @@ import { memoryLogger } from '../../../helpers/runtime.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../../../../sql/migrations/', import.meta.url));
 const log = memoryLogger('silent').logger;
-const ALL = ['001_strategy_configurations.sql', '002_strategy_configurations_notify.sql'];
+const ALL = ['001_strategy_configurations.sql', '002_strategy_configurations_notify.sql', '003_strategy_snapshots.sql'];
 
 describe('migrations', () => {
   it('apply once, are recorded, and a second run applies nothing', async () => {

@@ -32,6 +32,7 @@ export function testContext(config: Record<string, unknown> = {}, queueBatches =
       dead.push(d);
     },
     stopped: stop.signal,
+    warmFrom: new Map(),
     dead,
     stop,
     events,
