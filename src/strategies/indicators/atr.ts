@@ -1,5 +1,5 @@
 import { ATR as LibraryATR } from 'trading-signals';
-import { checkPeriod, type HighLowClose, type Indicator } from './indicator.js';
+import { checkPeriod, type HighLowClose, IndicatorState } from './indicator.js';
 
 /**
  * Average true range, Wilder's. True range = max(high − low,
@@ -15,35 +15,19 @@ import { checkPeriod, type HighLowClose, type Indicator } from './indicator.js';
  * It keeps a reference to the last bar it was given: do not mutate bars
  * after handing them over.
  */
-export class ATR implements Indicator<number> {
+export class ATR extends IndicatorState<number> {
   readonly period: number;
   readonly warmUp: number;
   readonly #atr: LibraryATR;
-  #count = 0;
-  #value: number | undefined = undefined;
 
   constructor(period = 14) {
+    super();
     this.period = checkPeriod('ATR', 'period', period);
     this.warmUp = period;
     this.#atr = new LibraryATR(period);
   }
 
   update(bar: HighLowClose): number | undefined {
-    this.#count++;
-    const v = this.#atr.add(bar);
-    if (v !== null) this.#value = v;
-    return this.#value;
-  }
-
-  get value(): number | undefined {
-    return this.#value;
-  }
-
-  get ready(): boolean {
-    return this.#value !== undefined;
-  }
-
-  get count(): number {
-    return this.#count;
+    return this.accept(this.#atr.add(bar));
   }
 }

@@ -1,5 +1,5 @@
 import { BollingerBands as LibraryBollingerBands } from 'trading-signals';
-import { checkPeriod, type Indicator } from './indicator.js';
+import { checkPeriod, IndicatorState } from './indicator.js';
 
 export interface BollingerBandsValue {
   /** middle + multiplier · σ */
@@ -21,15 +21,14 @@ export interface BollingerBandsValue {
  * (two passes, exact, no drift): O(period), and it allocates two arrays per
  * update (about 280 ns at 20).
  */
-export class BollingerBands implements Indicator<BollingerBandsValue> {
+export class BollingerBands extends IndicatorState<BollingerBandsValue> {
   readonly period: number;
   readonly multiplier: number;
   readonly warmUp: number;
   readonly #bands: LibraryBollingerBands;
-  #count = 0;
-  #value: BollingerBandsValue | undefined = undefined;
 
   constructor(period = 20, multiplier = 2) {
+    super();
     this.period = checkPeriod('BollingerBands', 'period', period);
     if (!Number.isFinite(multiplier) || multiplier <= 0) {
       throw new RangeError(`BollingerBands: multiplier must be a finite number > 0, got ${multiplier}`);
@@ -40,21 +39,6 @@ export class BollingerBands implements Indicator<BollingerBandsValue> {
   }
 
   update(price: number): BollingerBandsValue | undefined {
-    this.#count++;
-    const v = this.#bands.add(price);
-    if (v !== null) this.#value = v;
-    return this.#value;
-  }
-
-  get value(): BollingerBandsValue | undefined {
-    return this.#value;
-  }
-
-  get ready(): boolean {
-    return this.#value !== undefined;
-  }
-
-  get count(): number {
-    return this.#count;
+    return this.accept(this.#bands.add(price));
   }
 }

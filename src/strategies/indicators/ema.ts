@@ -1,5 +1,5 @@
 import { EMA as LibraryEMA } from 'trading-signals';
-import { checkPeriod, type Indicator } from './indicator.js';
+import { checkPeriod, IndicatorState } from './indicator.js';
 
 /**
  * Exponential moving average, α = 2 / (period + 1):
@@ -14,14 +14,13 @@ import { checkPeriod, type Indicator } from './indicator.js';
  * longer than `period` if you compare against SMA-seeded figures.
  * O(1) per update.
  */
-export class EMA implements Indicator<number> {
+export class EMA extends IndicatorState<number> {
   readonly period: number;
   readonly warmUp: number;
   readonly #ema: LibraryEMA;
-  #count = 0;
-  #value: number | undefined = undefined;
 
   constructor(period: number) {
+    super();
     this.period = checkPeriod('EMA', 'period', period);
     this.warmUp = period;
     this.#ema = new LibraryEMA(period);
@@ -29,20 +28,6 @@ export class EMA implements Indicator<number> {
 
   update(price: number): number | undefined {
     // The library's own isStable throws and catches an error while it warms up: count here instead.
-    const v = this.#ema.add(price);
-    if (++this.#count >= this.warmUp) this.#value = v ?? undefined;
-    return this.#value;
-  }
-
-  get value(): number | undefined {
-    return this.#value;
-  }
-
-  get ready(): boolean {
-    return this.#value !== undefined;
-  }
-
-  get count(): number {
-    return this.#count;
+    return this.accept(this.#ema.add(price), true);
   }
 }

@@ -34,3 +34,42 @@ export function checkPeriod(indicator: string, name: string, value: number, min 
   }
   return value;
 }
+
+/**
+ * The state every indicator keeps the same way: inputs counted, the latest
+ * value, ready once it has one. A subclass computes; `accept` records.
+ */
+export abstract class IndicatorState<Value> implements Indicator<Value> {
+  abstract readonly warmUp: number;
+  #count = 0;
+  #value: Value | undefined = undefined;
+
+  /**
+   * Count one input; keep `v` as the value unless it is null or undefined
+   * (still warming up), or the count has not reached `warmUp` yet when
+   * `untilWarm` (a library that answers before its textbook first value).
+   */
+  protected accept(v: Value | null | undefined, untilWarm = false): Value | undefined {
+    this.#count++;
+    if (v !== null && v !== undefined && (!untilWarm || this.#count >= this.warmUp)) this.#value = v;
+    return this.#value;
+  }
+
+  /** Back to the state of a new indicator: no input, no value. */
+  protected clear(): void {
+    this.#count = 0;
+    this.#value = undefined;
+  }
+
+  get value(): Value | undefined {
+    return this.#value;
+  }
+
+  get ready(): boolean {
+    return this.#value !== undefined;
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+}

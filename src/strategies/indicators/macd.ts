@@ -1,5 +1,5 @@
 import { EMA as LibraryEMA, MACD as LibraryMACD } from 'trading-signals';
-import { checkPeriod, type Indicator } from './indicator.js';
+import { checkPeriod, IndicatorState } from './indicator.js';
 
 export interface MACDValue {
   /** EMA(fast) − EMA(slow) */
@@ -34,16 +34,15 @@ export interface MACDSettings {
  * forget their seeds. O(1) per update (the library also keeps the last
  * `slow` prices; it reads only their count).
  */
-export class MACD implements Indicator<MACDValue> {
+export class MACD extends IndicatorState<MACDValue> {
   readonly fast: number;
   readonly slow: number;
   readonly signal: number;
   readonly warmUp: number;
   readonly #macd: LibraryMACD;
-  #count = 0;
-  #value: MACDValue | undefined = undefined;
 
   constructor(settings: MACDSettings = {}) {
+    super();
     const { fast = 12, slow = 26, signal = 9 } = settings;
     this.fast = checkPeriod('MACD', 'fast', fast);
     this.slow = checkPeriod('MACD', 'slow', slow);
@@ -55,20 +54,6 @@ export class MACD implements Indicator<MACDValue> {
 
   update(price: number): MACDValue | undefined {
     // The library answers from update `slow` on, before its signal EMA has warmed up: hold back until then.
-    const v = this.#macd.add(price);
-    if (++this.#count >= this.warmUp) this.#value = v ?? undefined;
-    return this.#value;
-  }
-
-  get value(): MACDValue | undefined {
-    return this.#value;
-  }
-
-  get ready(): boolean {
-    return this.#value !== undefined;
-  }
-
-  get count(): number {
-    return this.#count;
+    return this.accept(this.#macd.add(price), true);
   }
 }

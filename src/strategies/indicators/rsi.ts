@@ -1,5 +1,5 @@
 import { RSI as LibraryRSI } from 'trading-signals';
-import { checkPeriod, type Indicator } from './indicator.js';
+import { checkPeriod, IndicatorState } from './indicator.js';
 
 /**
  * Relative strength index, Wilder's: the first average gain and loss are the
@@ -14,36 +14,20 @@ import { checkPeriod, type Indicator } from './indicator.js';
  * trading-signals keeps feeding a `period`-long SMA under its Wilder average:
  * O(period) per update (about 150 ns at 14).
  */
-export class RSI implements Indicator<number> {
+export class RSI extends IndicatorState<number> {
   readonly period: number;
   readonly warmUp: number;
   readonly #rsi: LibraryRSI;
-  #count = 0;
-  #value: number | undefined = undefined;
 
   /** `period` ≥ 2 (trading-signals' RSI(1) never becomes ready). */
   constructor(period = 14) {
+    super();
     this.period = checkPeriod('RSI', 'period', period, 2);
     this.warmUp = period + 1;
     this.#rsi = new LibraryRSI(period);
   }
 
   update(price: number): number | undefined {
-    this.#count++;
-    const v = this.#rsi.add(price);
-    if (v !== null) this.#value = v;
-    return this.#value;
-  }
-
-  get value(): number | undefined {
-    return this.#value;
-  }
-
-  get ready(): boolean {
-    return this.#value !== undefined;
-  }
-
-  get count(): number {
-    return this.#count;
+    return this.accept(this.#rsi.add(price));
   }
 }

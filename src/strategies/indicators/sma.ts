@@ -1,5 +1,5 @@
 import { SMA as LibrarySMA } from 'trading-signals';
-import { checkPeriod, type Indicator } from './indicator.js';
+import { checkPeriod, IndicatorState } from './indicator.js';
 
 /**
  * Simple moving average: the mean of the last `period` values. Ready after
@@ -11,35 +11,19 @@ import { checkPeriod, type Indicator } from './indicator.js';
  * that drifts from the window's true mean over millions of updates, so replay
  * and live agree to the last bit.
  */
-export class SMA implements Indicator<number> {
+export class SMA extends IndicatorState<number> {
   readonly period: number;
   readonly warmUp: number;
   readonly #sma: LibrarySMA;
-  #count = 0;
-  #value: number | undefined = undefined;
 
   constructor(period: number) {
+    super();
     this.period = checkPeriod('SMA', 'period', period);
     this.warmUp = period;
     this.#sma = new LibrarySMA(period);
   }
 
   update(price: number): number | undefined {
-    this.#count++;
-    const v = this.#sma.add(price);
-    if (v !== null) this.#value = v;
-    return this.#value;
-  }
-
-  get value(): number | undefined {
-    return this.#value;
-  }
-
-  get ready(): boolean {
-    return this.#value !== undefined;
-  }
-
-  get count(): number {
-    return this.#count;
+    return this.accept(this.#sma.add(price));
   }
 }

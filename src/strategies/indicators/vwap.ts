@@ -1,4 +1,4 @@
-import type { Indicator } from './indicator.js';
+import { IndicatorState } from './indicator.js';
 
 /**
  * Volume-weighted average price, cumulative: Σ price · volume / Σ volume over
@@ -20,45 +20,28 @@ import type { Indicator } from './indicator.js';
  * ulp off); nor does it reset. Two running sums: O(1). Inputs are not
  * checked per update (finite price, volume ≥ 0).
  */
-export class VWAP implements Indicator<number> {
+export class VWAP extends IndicatorState<number> {
   readonly warmUp = 1;
   #priceVolume = 0;
   #volume = 0;
-  #count = 0;
-  #value: number | undefined = undefined;
 
   update(price: number, volume: number): number | undefined {
-    this.#count++;
     if (volume > 0) {
       this.#priceVolume += price * volume;
       this.#volume += volume;
-      this.#value = this.#priceVolume / this.#volume;
     }
-    return this.#value;
+    return this.accept(this.#volume > 0 ? this.#priceVolume / this.#volume : undefined);
   }
 
   /** Back to the state of a new VWAP (a new session): not ready, count 0. */
   reset(): void {
     this.#priceVolume = 0;
     this.#volume = 0;
-    this.#count = 0;
-    this.#value = undefined;
+    this.clear();
   }
 
   /** Σ volume since the start or the last reset. */
   get volume(): number {
     return this.#volume;
-  }
-
-  get value(): number | undefined {
-    return this.#value;
-  }
-
-  get ready(): boolean {
-    return this.#value !== undefined;
-  }
-
-  get count(): number {
-    return this.#count;
   }
 }
