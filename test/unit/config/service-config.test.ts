@@ -42,6 +42,7 @@ const DEFAULTS = {
   status: { host: '127.0.0.1', port: null, controlToken: null },
   log: { level: 'info', format: 'auto' },
   portfolio: { initialCash: 0 },
+  snapshots: { enabled: true, intervalMs: 60_000 },
   shutdown: { deadlineMs: 10_000, clientCloseMs: 3_000 },
 };
 
@@ -143,6 +144,7 @@ describe('parseServiceConfig validation', () => {
     ['shutdown.deadlineMs 99', { shutdown: { deadlineMs: 99 } }, 'shutdown.deadlineMs'],
     ['shutdown.clientCloseMs 50', { shutdown: { clientCloseMs: 50 } }, 'shutdown.clientCloseMs'],
     ['portfolio.initialCash Infinity', { portfolio: { initialCash: Infinity } }, 'portfolio.initialCash'],
+    ['snapshots.intervalMs below a second', { snapshots: { intervalMs: 500 } }, 'snapshots.intervalMs'],
   ])('rejects %s', (_what, input, path) => {
     const e = thrown(() => parseServiceConfig(input, 'x', '/b'));
     expect(e.code).toBe('CONFIG_INVALID');

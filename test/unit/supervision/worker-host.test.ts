@@ -38,7 +38,7 @@ describe('WorkerHost', { timeout: 30_000 }, () => {
       await host.start();
       expect(host.state).toBe('ready');
       expect(host.threadId).toBeGreaterThan(0);
-      expect(await host.startStrategy(7, everySecond!, emptyPortfolio(0))).toEqual({ ok: true, value: undefined });
+      expect(await host.startStrategy(7, everySecond!, emptyPortfolio(0))).toEqual({ ok: true, value: 'none' });
       const first = host.sendBatch([tick(1, 10), tick(1, 11)], [1, 7, 1, 7]);
       const second = host.sendBatch([tick(1, 12), tick(1, 13), tick(1, 14)], [1, 7, 1, 7, 1, 7]);
       expect(host.queueDepth).toBe(2);

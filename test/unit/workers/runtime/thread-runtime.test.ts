@@ -170,7 +170,7 @@ describe('ThreadRuntime.startStrategy', () => {
   it('creates the instance, awaits onStart and reports the slot as running', async () => {
     const h = await initialised();
     const r = await h.rt.startStrategy({ slot: 7, config: config({ id: 's1' }), portfolio: emptyPortfolio(0) });
-    expect(r).toEqual({ ok: true, value: undefined });
+    expect(r).toEqual({ ok: true, value: 'none' });
     expect(events()).toEqual(['create s1', 'start s1']);
     const s = await slotHealth(h, 7);
     expect(s).toMatchObject({ slot: 7, strategyId: 's1', strategyType: 'Scripted', state: 'running', ticksIn: 0, signalsOut: 0, errors: 0, consecutiveErrors: 0, fillsApplied: 0 });
