@@ -411,7 +411,7 @@ async function throughputRun(s: Settings, topics: DeploymentTopics, prefix: stri
     const steady = steadyS >= 2 ? steadyTicks / steadyS : null;
     // The runners' CPU over that stretch per tick: without their start-up (process, threads, strategies) and the handover.
     const steadyCpu = steadyS >= 2 ? ((samples[samples.length - 1]!.cpu - from.cpu) * 1000) / steadyTicks : null;
-    const shed = docs.reduce((a, d) => a + (d?.supervisor?.totals['conflated_ticks'] ?? 0) + (d?.supervisor?.totals['dropped_ticks'] ?? 0), 0);
+    const shed = docs.reduce((a, d) => a + (d?.totals?.['conflated_ticks'] ?? 0) + (d?.totals?.['dropped_ticks'] ?? 0), 0);
     return { perS: n / (wallMs / 1000), steady, cpuUsPerTick: (cpu * 1000) / n, steadyCpu, strategiesPerRunner, shed, errors: dep.errors().length, load, hostCores, runnerCores };
   } finally {
     await dep.stop();

@@ -40,7 +40,8 @@ export function hostCpuMs(): { busy: number; total: number } {
 
 /** What the benchmark reads of a runner's /status. */
 export interface RunnerStatus {
-  supervisor?: { totals: Record<string, number> };
+  /** the supervisor's totals, at the top level of /status (conflated_ticks, dropped_ticks, …) */
+  totals?: Record<string, number>;
   consumer?: { state: string; fetch?: { messages: number }; counters: Record<string, number> };
   shards?: {
     instance: string;
