@@ -41,7 +41,8 @@ export async function createTopics(topics: string[], partitions = 1): Promise<vo
 
 /** Produce JSON (or raw string) values with keys; resolves when acknowledged. */
 export async function produce(topic: string, messages: { key?: string; value: unknown; headers?: Record<string, string> }[]): Promise<void> {
-  const producer = kafka().producer({ kafkaJS: { acks: -1 }, 'linger.ms': 5 });
+  // Idempotent: a send retried after a time-out (a loaded host, a broker just back) must not write a tick twice.
+  const producer = kafka().producer({ kafkaJS: { acks: -1, idempotent: true }, 'linger.ms': 5 });
   await producer.connect();
   const chunk = 1000;
   const sends: Promise<unknown>[] = [];

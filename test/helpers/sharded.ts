@@ -176,11 +176,24 @@ export async function flow(topic: string, ticks: readonly Tick[], chunk: number,
 
 /** Produce to a private broker (keyed by instrument), through a fresh producer each time. */
 export async function produceTo(broker: PrivateBroker, topic: string, ticks: readonly Tick[]): Promise<void> {
-  const producer = broker.kafka().producer({ kafkaJS: { acks: -1 } });
+  // Idempotent: a send retried across the broker's freeze or restart must not write a tick twice (the reference has it once).
+  const producer = broker.kafka().producer({ kafkaJS: { acks: -1, idempotent: true } });
   retain(producer);
   await producer.connect();
   await producer.send({ topic, messages: ticks.map((x) => ({ key: String(x.instrument_token), value: JSON.stringify(x) })) });
   await producer.disconnect();
+}
+
+/** How many messages a topic holds (the sum of its partitions' high watermarks; nothing is deleted in a test). */
+export async function topicMessages(k: KafkaJS.Kafka, topic: string): Promise<number> {
+  const admin = k.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((a, p) => a + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** A runner's error and warning log lines (librdkafka's connection noise left out), for a failure message. */

@@ -42,7 +42,7 @@ describe('broker outage', { timeout: 240_000 }, () => {
     const readyz = (): Promise<number> => fetch(`http://127.0.0.1:${runner.port}/readyz`).then((r) => r.status).catch(() => 0);
     const send = async (from: number, n: number): Promise<void> => {
       // A fresh producer each time: a disconnected client cannot connect again.
-      const producer = kafka.producer({ kafkaJS: { acks: -1 } });
+      const producer = kafka.producer({ kafkaJS: { acks: -1, idempotent: true } });
       retain(producer);
       await producer.connect();
       await producer.send({ topic: topics.ticks, messages: Array.from({ length: n }, (_, i) => ({ key: '1', value: JSON.stringify({ instrument_token: 1, last_price: 100 + from + i, timestamp: from + i }) })) });

@@ -152,7 +152,7 @@ describe('exactly-once signals (kafka.delivery: exactly-once)', { timeout: 600_0
     await allLiveOf(runners, SHARDS);
     const send = async (from: number, to: number): Promise<void> => {
       for (let i = from; i < to; i += 500) {
-        const producer = broker.kafka().producer({ kafkaJS: { acks: -1 } });
+        const producer = broker.kafka().producer({ kafkaJS: { acks: -1, idempotent: true } });
         await producer.connect();
         await producer.send({ topic: t.ticks, messages: ticks.slice(i, Math.min(to, i + 500)).map((x) => ({ key: String(x.instrument_token), value: JSON.stringify(x) })) });
         await producer.disconnect();

@@ -24,6 +24,7 @@ import {
   sleep,
   spawnShardedRunner,
   strategyRows,
+  topicMessages,
   TOKENS,
   untilShared,
   zombieSignals,
@@ -207,6 +208,8 @@ describe('scale-out across runners (kafka.shards)', { timeout: 400_000 }, () => 
     broker.resume();
     for (let i = (ticks.length * 3) / 4; i < ticks.length; i += 500) await produceTo(broker, t.ticks, ticks.slice(i, i + 500));
     await allLive(runners, 120_000);
+    // The input is what the reference saw: every tick once (a duplicated tick would be the harness's fault, not the runners').
+    expect(await topicMessages(broker.kafka(), t.ticks)).toBe(ticks.length);
     const emitted = await readEmitted(broker.kafka(), t.signalTopic('paper'), `${t.groupId}.check`, (got) => asSet(got).size >= want.length, 90_000);
     const { duplicates } = checkUnion(emitted, want);
     const events = ownershipEvents(runners);
