@@ -1,29 +1,15 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../../helpers/cli.js';
 import { parseStrategyConfigs } from '../../../src/config/strategy-config.js';
 import { FillWireSchema } from '../../../src/domain/fill.js';
 import { SignalSchema, type Signal } from '../../../src/domain/signal.js';
 import { StrategyRegistry } from '../../../src/strategies/registry.js';
 import { runStrategy } from '../../../src/testing/index.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
-const run = promisify(execFile);
-
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (args: string[]) => runCli(args);
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'sr-backtest-'));
 const lines = (file: string): string[] => readFileSync(file, 'utf8').split('\n').filter(Boolean);

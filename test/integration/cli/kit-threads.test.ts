@@ -1,20 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../../helpers/cli.js';
 import { StrategyRegistry } from '../../../src/strategies/registry.js';
 import { runStrategy } from '../../../src/testing/index.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
 const FIXTURE = join(ROOT, 'test/fixtures/strategies/kit.mjs');
-const run = promisify(execFile);
 
 async function cli(args: string[]): Promise<void> {
-  await run(process.execPath, [CLI, ...args, '--log-level', 'warn'], { cwd: ROOT, maxBuffer: 64 << 20 });
+  const r = await runCli([...args, '--log-level', 'warn']);
+  if (r.code !== 0) throw new Error(`strategy-runner ${args[0]} exited ${r.code}: ${r.stderr.slice(-2000)}`);
 }
 
 /** 3,000 ticks over three instruments, 250 ms apart, with volume. */

@@ -1,29 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../../helpers/cli.js';
 import { parseStrategyConfigs } from '../../../src/config/strategy-config.js';
 import { decodeTick, type Tick } from '../../../src/domain/tick.js';
 import { SignalSchema, type Signal } from '../../../src/domain/signal.js';
 import { StrategyRegistry } from '../../../src/strategies/registry.js';
 import { referenceSignals } from '../../helpers/reference.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
-const run = promisify(execFile);
 
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, maxBuffer: 64 << 20 });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (args: string[]) => runCli(args);
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'sr-replay-'));

@@ -1,27 +1,13 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { ROOT, runCli } from '../../helpers/cli.js';
 import { databaseUrl, freshSchema } from '../../helpers/infra.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const CLI = join(ROOT, 'dist/src/cli/main.js');
-const run = promisify(execFile);
 
 /** The compiled CLI with no broker, database or configuration from the environment. */
-async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, KAFKA_BROKERS: '', DATABASE_URL: '', STRATEGY_RUNNER_CONFIG: '' };
-  try {
-    const { stdout, stderr } = await run(process.execPath, [CLI, ...args], { cwd: ROOT, env, timeout: 60_000 });
-    return { stdout, stderr, code: 0 };
-  } catch (err) {
-    const e = err as { stdout: string; stderr: string; code: number };
-    return { stdout: e.stdout, stderr: e.stderr, code: e.code };
-  }
-}
+const cli = (args: string[]) => runCli(args, { isolated: true, timeoutMs: 60_000 });
 
 const dir = mkdtempSync(join(tmpdir(), 'sr-startup-'));
 const missing = join(dir, 'missing.json');
