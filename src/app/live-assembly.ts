@@ -263,6 +263,7 @@ export class LiveAssembly {
         producer: () => ({ inFlight: sink.inFlight, deadLettered: sink.deadLettered, queueFullWaits: sink.queueFullWaits }),
         ...(this.sharded === undefined ? {} : { shards: () => this.sharded?.shardsStatus((id) => this.#strategiesOfShard(id)) }),
         ...(this.sharded?.transactions === undefined ? {} : { transactions: () => this.sharded?.transactions?.status() }),
+        ...(this.#snapshots === undefined ? {} : { snapshots: () => this.#cutter?.status() }),
       },
     };
   }

@@ -6,6 +6,7 @@ import { LATENCY_BUCKETS_US, PROTOCOL_VERSION, type LatencySummary } from '../pr
 import type { StrategyStatus, SupervisorStatus } from './status-document.js';
 import type { ShardsStatus } from '../transport/kafka/shards/shards-status.js';
 import type { TransactionsStatus } from '../transport/kafka/transactions/transactions-status.js';
+import type { SnapshotsStatus } from '../snapshots/snapshot-cutter.js';
 
 /** What the metrics are read from at scrape time (the components keep the counts; nothing is counted twice). */
 export interface MetricSources {
@@ -20,6 +21,8 @@ export interface MetricSources {
   shards?: () => ShardsStatus | undefined;
   /** exactly-once delivery's shard transactions (kafka.delivery: exactly-once) */
   transactions?: () => TransactionsStatus | undefined;
+  /** strategy snapshots (snapshots.enabled with PostgreSQL) */
+  snapshots?: () => SnapshotsStatus | undefined;
   ready?: () => boolean;
 }
 
@@ -181,6 +184,29 @@ export function createMetrics(src: MetricSources): Registry {
       c.inc({ event: 'init_failed' }, t.init_failures);
     });
     gauge('transaction_waiting_signals', 'Signals waiting for their shard transaction to commit', [], (g) => g.set(txns()?.waiting_signals ?? 0));
+  }
+
+  if (src.snapshots !== undefined) {
+    const snaps = src.snapshots;
+    counter('snapshot_cuts_total', 'Snapshot cuts by outcome: stored (every strategy with onSave, one transaction) or failed (not stored; the previous snapshots stay)', ['outcome'], (c) => {
+      const st = snaps();
+      if (st === undefined) return;
+      c.inc({ outcome: 'stored' }, st.cuts);
+      c.inc({ outcome: 'failed' }, st.failed_cuts);
+    });
+    counter('snapshot_events_total', "Strategies' snapshots by event: saved (stored in a cut), save_error (onSave failed), loaded (a start continued from one), stale (ignored: other parameters, instruments or version), discarded (refused by the strategy)", ['event'], (c) => {
+      const st = snaps();
+      if (st === undefined) return;
+      c.inc({ event: 'saved' }, st.saved);
+      c.inc({ event: 'save_error' }, st.save_errors);
+      c.inc({ event: 'loaded' }, st.loaded);
+      c.inc({ event: 'stale' }, st.stale);
+      c.inc({ event: 'discarded' }, st.discarded);
+    });
+    gauge('snapshot_last_cut_timestamp_seconds', 'Unix time of the last stored snapshot cut, 0 before the first (alert on time() minus it growing past a few intervals)', [], (g) => {
+      const at = snaps()?.last_cut_at;
+      g.set(at === null || at === undefined ? 0 : Date.parse(at) / 1000);
+    });
   }
 
   // What is running: one series, value 1, the facts as labels (join on it in queries).

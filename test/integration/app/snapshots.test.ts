@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseStrategyConfigs, type StrategyConfigInput } from '../../../src/config/strategy-config.js';
 import { SignalSchema, type Signal } from '../../../src/domain/signal.js';
@@ -42,7 +43,7 @@ async function uninterrupted(ticks: readonly Tick[]): Promise<Signal[]> {
  * after its last snapshot cut; a second runner finishes the stream. Returns
  * every signal that came out, and the second runner's status.
  */
-async function killAndRestart(t: TestTopics, cfg: ServiceConfigInput, ticks: readonly Tick[], want: readonly Signal[]): Promise<{ got: Signal[]; second: StatusDoc }> {
+async function killAndRestart(t: TestTopics, cfg: ServiceConfigInput, ticks: readonly Tick[], want: readonly Signal[]): Promise<{ got: Signal[]; second: StatusDoc; metrics: string }> {
   const first = await spawnRunner(cfg);
   await produce(t.ticks, tickMessages(ticks.slice(0, 8000)));
   const at8000 = await eventually('8,000 ticks consumed', () => statusOf(first.port), (st) => st.totals['ticks']! >= 8000);
@@ -83,9 +84,10 @@ async function killAndRestart(t: TestTopics, cfg: ServiceConfigInput, ticks: rea
     cfg.snapshots?.enabled === false ? 8000 : 30_000,
   );
   const st = await statusOf(second.port);
+  const metrics = await fetch(`http://127.0.0.1:${second.port}/metrics`).then((r) => r.text());
   second.child.kill('SIGTERM');
   expect(await second.exited).toBe(0);
-  return { got: messages.map((m) => SignalSchema.parse(JSON.parse(m.value))), second: st };
+  return { got: messages.map((m) => SignalSchema.parse(JSON.parse(m.value))), second: st, metrics };
 }
 
 describe('strategy snapshots (run, Kafka + PostgreSQL)', { timeout: 240_000 }, () => {
@@ -98,7 +100,7 @@ describe('strategy snapshots (run, Kafka + PostgreSQL)', { timeout: 240_000 }, (
     const base = serviceConfigInput(t, db.url, { strategyModules: MODULES, dispatch: { maxBatchTicks: 64 }, snapshots: { intervalMs: 10_000 } });
     // A warm-up of 50 ticks per partition: far less than the history the strategies need.
     const cfg = { ...base, kafka: { ...base.kafka, consumer: { commitIntervalMs: 100, fetchWaitMaxMs: 20, maxBatchSize: 64, warmupMessages: 50 } } };
-    const { got, second } = await killAndRestart(t, cfg, ticks, want);
+    const { got, second, metrics } = await killAndRestart(t, cfg, ticks, want);
     const wantById = new Map(want.map((s) => [s.signal_id, JSON.stringify(s)]));
     expect(want.filter((s) => !got.some((g) => g.signal_id === s.signal_id)).map((s) => s.signal_id)).toEqual([]);
     // Nothing else came out, and duplicates (at-least-once) are byte-identical.
@@ -106,6 +108,9 @@ describe('strategy snapshots (run, Kafka + PostgreSQL)', { timeout: 240_000 }, (
     expect(second.snapshots).toMatchObject({ loaded: 2, stale: 0, discarded: 0 });
     // The warm-up reached back to the snapshots, beyond the 50 ticks per partition.
     expect(second.consumer.counters.warmupTicks).toBeGreaterThan(150);
+    expect(metrics).toContain('strategy_runner_snapshot_events_total{event="loaded"} 2');
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+    expect(check.stdout + check.stderr).toBe('');
   });
 
   it('the control: without snapshots the same kill gives other signals (the test can tell)', async () => {

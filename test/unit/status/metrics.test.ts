@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { LATENCY_BUCKETS_US, type LatencySummary } from '../../../src/protocol/messages.js';
 import { createMetrics, LATENCY_BUCKETS_SECONDS } from '../../../src/status/metrics.js';
@@ -128,6 +129,24 @@ describe('createMetrics', () => {
     expect(series(text, 'signals_in_flight')).toEqual(['strategy_runner_signals_in_flight 5']);
     expect(series(text, 'producer_queue_full_waits_total')).toEqual(['strategy_runner_producer_queue_full_waits_total 7']);
     expect(series(text, 'ready')).toEqual(['strategy_runner_ready 1']);
+  });
+
+  it('takes the snapshot counts from the cutter, and the time of the last cut (0 before the first)', async () => {
+    const base = { interval_ms: 60_000, cuts: 3, failed_cuts: 1, last_cut_strategies: 2, last_error: 'x', last_cut_ms: 12, loaded: 2, stale: 1, discarded: 0, saved: 6, save_errors: 1 };
+    const at = '2026-12-06T10:00:00.500Z';
+    const text = await createMetrics({ status: async () => status(), snapshots: () => ({ ...base, last_cut_at: at }) }).metrics();
+    expect(series(text, 'snapshot_cuts_total')).toEqual(['strategy_runner_snapshot_cuts_total{outcome="stored"} 3', 'strategy_runner_snapshot_cuts_total{outcome="failed"} 1']);
+    expect(series(text, 'snapshot_events_total')).toEqual([
+      'strategy_runner_snapshot_events_total{event="saved"} 6',
+      'strategy_runner_snapshot_events_total{event="save_error"} 1',
+      'strategy_runner_snapshot_events_total{event="loaded"} 2',
+      'strategy_runner_snapshot_events_total{event="stale"} 1',
+      'strategy_runner_snapshot_events_total{event="discarded"} 0',
+    ]);
+    expect(series(text, 'snapshot_last_cut_timestamp_seconds')).toEqual([`strategy_runner_snapshot_last_cut_timestamp_seconds ${Date.parse(at) / 1000}`]);
+    const none = await createMetrics({ status: async () => status(), snapshots: () => ({ ...base, last_cut_at: null }) }).metrics();
+    expect(series(none, 'snapshot_last_cut_timestamp_seconds')).toEqual(['strategy_runner_snapshot_last_cut_timestamp_seconds 0']);
+    expect(spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' }).status).toBe(0);
   });
 
   it("exposes the threads' latency histograms in seconds, and no gauge named like a counter", async () => {
