@@ -138,10 +138,18 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   }
   while (next < ordered.length) accounts.onFill(ordered[next++]!);
   const report = accounts.report();
+  // Every signal is an order: those without a fill were LIMIT orders never reached, IOC ones that expired, or had no later tick.
+  const filledBy: Record<string, number> = {};
+  for (const f of fills) filledBy[f.strategy_id] = (filledBy[f.strategy_id] ?? 0) + 1;
+  const unfilledBy: Record<string, number> = {};
+  for (const [id, n] of Object.entries(counters.signalsByStrategy)) if (n > (filledBy[id] ?? 0)) unfilledBy[id] = n - (filledBy[id] ?? 0);
+  const unfilled = Object.values(unfilledBy).reduce((a, n) => a + n, 0);
   const run = {
     ticks: counters.ticks,
     signals: counters.signals,
     signals_by_strategy: counters.signalsByStrategy,
+    unfilled_orders: unfilled,
+    unfilled_orders_by_strategy: unfilledBy,
     errors_by_strategy: counters.errorsByStrategy,
     not_started: runtime.report.rejected.map((r) => ({ strategy_id: r.strategyId, code: r.error.code, message: r.error.message })),
     not_loaded: configs.errors.map((e) => ({ code: e.code, message: e.message })),
@@ -155,7 +163,8 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     process.stdout.write(renderReportTable(report));
     const problems = [...run.not_started.map((r) => `  ${r.strategy_id}: NOT STARTED [${r.code}] ${r.message}`), ...run.not_loaded.map((e) => `  NOT LOADED [${e.code}] ${e.message}`)];
     if (problems.length > 0) process.stdout.write(`\n${problems.join('\n')}\n`);
-    process.stdout.write(`\n${counters.ticks.toLocaleString('en-US')} ticks, ${counters.signals.toLocaleString('en-US')} signals, ${fills.length.toLocaleString('en-US')} fills (${execution.model}, slippage ${execution.slippageBps} bps, fee ${execution.feeBps} bps); files in ${outDir}\n`);
+    const open = unfilled === 0 ? '' : `, ${unfilled.toLocaleString('en-US')} orders unfilled (a limit not reached, an IOC expired, or no later tick)`;
+    process.stdout.write(`\n${counters.ticks.toLocaleString('en-US')} ticks, ${counters.signals.toLocaleString('en-US')} signals, ${fills.length.toLocaleString('en-US')} fills${open} (${execution.model}, slippage ${execution.slippageBps} bps, fee ${execution.feeBps} bps); files in ${outDir}\n`);
   }
   return 0;
 }

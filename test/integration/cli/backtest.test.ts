@@ -62,7 +62,7 @@ describe('strategy-runner backtest', () => {
     expect(mom.final_equity).toBeCloseTo(1000 - 61.20006, 9);
     expect(mom.round_trips).toMatchObject({ closed: 1, winning: 0, losing: 1, open: 0, win_rate: 0 });
     expect(report.settings).toMatchObject({ fill_model: 'next-tick', slippage_bps: 10, fee_bps: 10, initial_cash: 1000 });
-    expect(report.run).toMatchObject({ ticks: 6, signals: 2 });
+    expect(report.run).toMatchObject({ ticks: 6, signals: 2, unfilled_orders: 0, unfilled_orders_by_strategy: {} });
     expect(readFileSync(join(out, 'equity-mom.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<\/svg>\n?$/);
     expect(r.stdout).toContain('mom');
     expect(r.stdout).toMatch(/-61\.20/);

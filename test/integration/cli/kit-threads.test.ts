@@ -65,6 +65,9 @@ describe('the author kit in strategy threads', { timeout: 180_000 }, () => {
       expect(sim.signals.map((s) => JSON.stringify(s))).toEqual(backtested.filter(mine));
       expect(sim.fills.map((f) => JSON.stringify(f))).toEqual(fills.filter(mine));
     }
+    // Every signal is an order: the report counts those that got no fill.
+    const report = JSON.parse(readFileSync(join(dir, 'bt', 'report.json'), 'utf8')) as { run: { unfilled_orders: number; unfilled_orders_by_strategy: Record<string, number> } };
+    expect(report.run.unfilled_orders).toBe(backtested.length - fills.length);
     // And replay --fills of the backtest's fills gives the backtest's signals.
     await cli(['replay', ...common, '--fills', join(dir, 'bt', 'fills.jsonl'), '--out', join(dir, 'refilled.jsonl'), '--quiet']);
     expect(readFileSync(join(dir, 'refilled.jsonl'), 'utf8')).toBe(readFileSync(join(dir, 'bt', 'signals.jsonl'), 'utf8'));
