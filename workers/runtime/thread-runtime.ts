@@ -25,19 +25,18 @@ import {
   type TickBatchMessage,
   type TickError,
   type ParamsUpdate,
-  type SavedState,
   type SnapshotUse,
   type UpdateParamsRequest,
 } from '../../src/protocol/messages.js';
 import { decodeTickBatch } from '../../src/protocol/tick-batch-codec.js';
 import { StrategyRegistry } from '../../src/strategies/registry.js';
-import { BASE_STRATEGY_BRAND } from '../../src/strategies/sdk/base-strategy.js';
 import type { StrategyInstance } from '../../src/strategies/sdk/types.js';
 import { EventTimeSupervisor } from './event-time-supervisor.js';
 import { StrategySlot } from './strategy-slot.js';
+import { loadSnapshot, saveSlots, takeParams } from './slot-state.js';
 import { SimulatedExecution } from '../../src/backtest/fill-model.js';
 import type { Fill } from '../../src/domain/fill.js';
-import type { DriverOutput, DriverState } from '../../src/strategies/engine/strategy-driver.js';
+import type { DriverOutput } from '../../src/strategies/engine/strategy-driver.js';
 
 /** A tick batch being processed; it can wait part-way (an async hook of a restart) and go on where it stopped. */
 interface BatchJob {
@@ -149,48 +148,18 @@ export class ThreadRuntime implements ThreadControl {
     return { ok: true, value: snapshot };
   }
 
-  /**
-   * Continue from a snapshot: the strategy's onLoad and the driver's own
-   * state. When either throws, the instance is made again from scratch
-   * (create, onStart) and the reason comes back: a bad snapshot never keeps
-   * a strategy down.
-   */
+  /** Continue from a snapshot; when it does not take, the instance is made again from scratch (see loadSnapshot). */
   #load(slot: StrategySlot, json: string): SnapshotUse {
-    try {
-      const parsed = JSON.parse(json) as { strategy?: unknown; runtime: DriverState };
-      if (typeof slot.instance!.onLoad !== 'function') throw new Error('the strategy has no onLoad');
-      slot.instance!.onLoad(parsed.strategy, slot.context);
-      slot.driver.restore(parsed.runtime);
-      return 'loaded';
-    } catch (err) {
-      const reason = (err as Error)?.message ?? String(err);
-      slot.context.logger.warn({ reason }, 'snapshot discarded: starting afresh');
+    return loadSnapshot(slot, json, () => {
       slot.instance = this.#instantiate(slot);
       const started = slot.instance.onStart?.(slot.context);
       if (started !== undefined && typeof (started as Promise<void>).then === 'function') void (started as Promise<void>).catch(() => undefined);
-      return { discarded: reason };
-    }
+    });
   }
 
   /** The snapshot of every running strategy that has onSave (after the batches before it: the data port keeps order). */
   #save(id: number): void {
-    const states: SavedState[] = [];
-    for (const slot of this.#slots.values()) {
-      const inst = slot.instance;
-      if (slot.state !== 'running' || inst === undefined || typeof inst.onSave !== 'function') continue;
-      try {
-        const strategy = inst.onSave();
-        const state = JSON.stringify({ strategy, runtime: slot.driver.state() });
-        states.push({ slot: slot.slot, strategyId: slot.config.id, state, instruments: slot.driver.positions() });
-      } catch (err) {
-        const e = new RunnerError('STRATEGY_OUTPUT_INVALID', `strategy '${slot.config.id}': onSave failed or returned what JSON cannot hold: ${(err as Error)?.message ?? String(err)}`, {
-          cause: err,
-          details: { strategy_id: slot.config.id },
-        });
-        states.push({ slot: slot.slot, strategyId: slot.config.id, error: serializeError(e) });
-      }
-    }
-    this.#post({ t: 'saved', id, states });
+    this.#post({ t: 'saved', id, states: saveSlots(this.#slots.values()) });
   }
 
   /** A new instance for the slot's configuration; throws a RunnerError when there is none. */
@@ -211,30 +180,11 @@ export class ThreadRuntime implements ThreadControl {
   async updateParams(req: UpdateParamsRequest): Promise<ControlResult<ParamsUpdate>> {
     const slot = this.#slots.get(req.slot);
     if (slot === undefined || slot.instance === undefined) return fail(new RunnerError('SUPERVISOR_STATE', `updateParams: slot ${req.slot} runs no strategy`));
-    if (typeof slot.instance.onParams !== 'function') return { ok: true, value: 'unsupported' };
-    let next: unknown;
-    let previous: unknown;
     try {
-      next = this.#registry!.resolve(req.config).params;
-      previous = this.#registry!.resolve(slot.config).params;
+      return { ok: true, value: takeParams(slot, this.#registry!, req.config) };
     } catch (err) {
       return fail(err);
     }
-    try {
-      // A BaseStrategy reads this.params: it sees the new ones in onParams and after.
-      if ((slot.instance.constructor as unknown as Record<symbol, unknown>)[BASE_STRATEGY_BRAND] === true) (slot.instance as unknown as { params: unknown }).params = next;
-      slot.instance.onParams(next, previous, slot.context);
-    } catch (err) {
-      return fail(
-        new RunnerError('STRATEGY_START_FAILED', `strategy '${req.config.id}': onParams threw: ${(err as Error)?.message ?? String(err)}`, {
-          cause: err,
-          details: { strategy_id: req.config.id },
-        }),
-      );
-    }
-    slot.config = req.config;
-    slot.context.logger.info('parameters taken live (onParams)');
-    return { ok: true, value: 'applied' };
   }
 
   async stopStrategy(slotNo: number): Promise<ControlResult> {
