@@ -32,6 +32,12 @@ export type Fill = z.output<typeof FillWireSchema>;
 
 export type FillDecodeResult = { ok: true; fill: Fill } | { ok: false; reason: string };
 
+/** Fills sorted by timestamp, file or decision order kept among equal ones (the order they take effect in). */
+export function inTimeOrder(fills: readonly Fill[]): Fill[] {
+  // Array.prototype.sort is stable.
+  return [...fills].sort((a, b) => a.timestamp - b.timestamp);
+}
+
 /** Fills are rare (one per execution), so the zod schema is the decoder. */
 export function decodeFillValue(value: unknown): FillDecodeResult {
   const r = FillWireSchema.safeParse(value);

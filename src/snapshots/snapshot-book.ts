@@ -50,10 +50,6 @@ export class SnapshotBook {
     return s !== undefined && this.#stale(config, s) === undefined ? s : undefined;
   }
 
-  get size(): number {
-    return this.#byId.size;
-  }
-
   get(id: string): StrategySnapshot | undefined {
     return this.#byId.get(id);
   }

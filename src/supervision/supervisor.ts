@@ -266,15 +266,8 @@ export class Supervisor {
    */
   async takeSnapshots(): Promise<TakenSnapshot[]> {
     const out: TakenSnapshot[] = [];
-    const answers = await Promise.all(
-      this.#pool.threads.map((h) =>
-        h.save().then(
-          (states) => ({ h, states }),
-          () => ({ h, states: [] as const }),
-        ),
-      ),
-    );
-    for (const { states } of answers) {
+    const answers = await Promise.all(this.#pool.threads.map((h) => h.save().catch(() => [])));
+    for (const states of answers) {
       for (const st of states) {
         const e = this.#ctx.strategies.bySlot(st.slot);
         if (e === undefined || e.config.id !== st.strategyId || e.state !== 'running') continue;

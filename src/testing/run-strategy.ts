@@ -1,6 +1,6 @@
 import pino, { type Logger } from 'pino';
 import { FILL_MODELS, SimulatedExecution, type FillModel } from '../backtest/fill-model.js';
-import { decodeFillValue, type Fill } from '../domain/fill.js';
+import { decodeFillValue, inTimeOrder, type Fill } from '../domain/fill.js';
 import { applyFill, emptyPortfolio, type PortfolioView } from '../domain/portfolio.js';
 import type { Signal } from '../domain/signal.js';
 import { decodeTickValue, type Tick } from '../domain/tick.js';
@@ -72,7 +72,7 @@ export async function runStrategy(strategy: AnyStrategyDefinition | StrategyClas
     const d = decodeFillValue(v);
     return d.ok ? { ok: true, value: d.fill } : d;
   });
-  const order = fills.map((f, i) => ({ f, i })).sort((a, b) => a.f.timestamp - b.f.timestamp || a.i - b.i).map((x) => x.f);
+  const order = inTimeOrder(fills);
   const id = options.id ?? 'test';
   const instruments = options.instruments ?? [...new Set(ticks.map((t) => t.instrument_token))].sort((a, b) => a - b);
   const config = {

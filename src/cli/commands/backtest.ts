@@ -8,7 +8,7 @@ import { renderReportTable } from '../../backtest/report-table.js';
 import { startRuntime } from '../../app/runtime.js';
 import { ticksOnly } from '../../async/interleave.js';
 import { loadServiceConfig } from '../../config/service-config.js';
-import type { Fill } from '../../domain/fill.js';
+import { inTimeOrder, type Fill } from '../../domain/fill.js';
 import { RunnerError } from '../../errors.js';
 import { createLogger, LOG_LEVELS } from '../../logging/logger.js';
 import { Pipeline } from '../../pipeline/pipeline.js';
@@ -115,10 +115,10 @@ export async function backtestCommand(argv: string[]): Promise<number> {
   }
 
   // The fills in the --fills format, in the order they take effect (time, then decision order).
-  const ordered = fills.map((f, i) => ({ f, i })).sort((a, b) => a.f.timestamp - b.f.timestamp || a.i - b.i).map((x) => x.f);
+  const ordered = inTimeOrder(fills);
   writeFileSync(join(outDir, 'fills.jsonl'), ordered.map((f) => JSON.stringify(f) + '\n').join(''));
 
-  // The accounts: a second pass over the ticks, with the fills by the replay rule.
+  // The accounts: the fills (they queue and take effect by the replay rule as the ticks pass), then a second pass over the ticks.
   const ids = runtime.report.running;
   const settings = {
     ticks_file: resolve(values.ticks),
@@ -129,14 +129,10 @@ export async function backtestCommand(argv: string[]): Promise<number> {
     initial_cash: config.portfolio.initialCash,
   };
   const accounts = new BacktestAccounts({ initialCash: config.portfolio.initialCash, strategies: ids, settings });
-  let next = 0;
+  for (const f of ordered) accounts.onFill(f);
   for await (const batch of new FileTickSource(values.ticks, { batchSize: 4096, onReject: () => {} }).batches()) {
-    for (const tick of batch.ticks) {
-      while (next < ordered.length && ordered[next]!.timestamp < tick.timestamp) accounts.onFill(ordered[next++]!);
-      accounts.onTick(tick);
-    }
+    for (const tick of batch.ticks) accounts.onTick(tick);
   }
-  while (next < ordered.length) accounts.onFill(ordered[next++]!);
   const report = accounts.report();
   // Every signal is an order: those without a fill were LIMIT orders never reached, IOC ones that expired, or had no later tick.
   const filledBy: Record<string, number> = {};

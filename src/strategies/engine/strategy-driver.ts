@@ -6,7 +6,7 @@ import type { Tick } from '../../domain/tick.js';
 import { RunnerError } from '../../errors.js';
 import type { StrategyContext, StrategyInstance, TickContext, TickOutput } from '../sdk/types.js';
 import { BarBook, type Bar, type BarSpec } from './bars.js';
-import { buildSignals, intentsOf, invalidIntent, type SignalOrigin } from './signal-builder.js';
+import { buildSignals, intentsOf, invalidIntent, tickOrigin, type SignalOrigin } from './signal-builder.js';
 import { TimerQueue, type Timer, type TimerQueueState, type TimerSpec } from './timers.js';
 
 interface InstrumentSeen {
@@ -68,8 +68,6 @@ export class StrategyDriver {
   #resume: Map<number, { ts: number; n: number }> | undefined;
   #clock = -Infinity;
   instance: StrategyInstance | undefined;
-  /** onBar and onTimer calls, for health */
-  handlerCalls = 0;
 
   constructor(host: DriverHost, bars: readonly BarSpec[] | undefined, sim: SimulatedExecution | undefined) {
     this.#host = host;
@@ -88,10 +86,6 @@ export class StrategyDriver {
 
   cancel(timer: Timer | number): boolean {
     return this.#timers.cancel(typeof timer === 'number' ? timer : timer.id);
-  }
-
-  get timers(): number {
-    return this.#timers.size;
   }
 
   /**
@@ -132,10 +126,10 @@ export class StrategyDriver {
     try {
       result = instance.onTick(tick, this.#host.tickContext);
     } catch (err) {
-      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onTick', 'STRATEGY_TICK_FAILED', err, 'threw on a tick'));
+      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onTick', err, 'threw on a tick'));
       return false;
     }
-    return this.#emit(result, 'onTick', { instrument_token: tick.instrument_token, timestamp: tick.timestamp, price: tick.last_price }, emit, out);
+    return this.#emit(result, 'onTick', tickOrigin(tick), emit, out);
   }
 
   /** A fill reaches the strategy: backtest fills apply to its portfolio here; others come with their portfolio. */
@@ -234,12 +228,11 @@ export class StrategyDriver {
   #onBar(bar: Bar, emit: boolean, out: DriverOutput): void {
     const fn = this.instance!.onBar;
     if (fn === undefined) return;
-    this.handlerCalls++;
     let result: TickOutput;
     try {
       result = fn.call(this.instance, bar, this.#host.tickContext);
     } catch (err) {
-      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onBar', 'STRATEGY_TICK_FAILED', err, `threw in onBar (${bar.spec} bar of ${bar.instrument_token} ending ${bar.end})`));
+      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onBar', err, `threw in onBar (${bar.spec} bar of ${bar.instrument_token} ending ${bar.end})`));
       return;
     }
     this.#emit(result, 'onBar', { instrument_token: bar.instrument_token, timestamp: bar.end, price: bar.close, origin: `bar ${bar.spec}` }, emit, out);
@@ -248,12 +241,11 @@ export class StrategyDriver {
   #onTimer(timer: Timer, emit: boolean, out: DriverOutput): void {
     const fn = this.instance!.onTimer;
     if (fn === undefined) return;
-    this.handlerCalls++;
     let result: TickOutput;
     try {
       result = fn.call(this.instance, timer, this.#host.tickContext);
     } catch (err) {
-      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onTimer', 'STRATEGY_TICK_FAILED', err, `threw in onTimer ('${timer.name}' at ${timer.at})`));
+      if (emit) out.errors.push(handlerError(this.#host.strategyId, 'onTimer', err, `threw in onTimer ('${timer.name}' at ${timer.at})`));
       return;
     }
     if (result === undefined || result === null) return;
@@ -302,9 +294,10 @@ export class StrategyDriver {
   }
 }
 
-function handlerError(strategyId: string, hook: string, code: 'STRATEGY_TICK_FAILED', err: unknown, what: string): RunnerError {
+/** A handler (onTick, onBar, onTimer) threw: STRATEGY_TICK_FAILED naming the strategy, the hook and what it was handling. */
+function handlerError(strategyId: string, hook: string, err: unknown, what: string): RunnerError {
   if (err instanceof RunnerError) return err;
-  return new RunnerError(code, `strategy '${strategyId}' ${what}: ${(err as Error)?.message ?? String(err)}`, {
+  return new RunnerError('STRATEGY_TICK_FAILED', `strategy '${strategyId}' ${what}: ${(err as Error)?.message ?? String(err)}`, {
     cause: err,
     details: { strategy_id: strategyId, hook },
   });

@@ -1,4 +1,4 @@
-import { decodeFill, type Fill } from '../../domain/fill.js';
+import { decodeFill, inTimeOrder, type Fill } from '../../domain/fill.js';
 import type { FillSource, RejectHandler } from '../../ports.js';
 import { JsonlReader } from './jsonl-reader.js';
 
@@ -30,7 +30,7 @@ export class FileFillSource implements FillSource {
   async all(): Promise<Fill[]> {
     const out: Fill[] = [];
     for await (const chunk of this.fills()) out.push(...chunk);
-    return out.map((f, i) => ({ f, i })).sort((a, b) => a.f.timestamp - b.f.timestamp || a.i - b.i).map((x) => x.f);
+    return inTimeOrder(out);
   }
 
   async close(): Promise<void> {}
